@@ -1,0 +1,82 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from medallion import caching
+from medallion.models import ApiToken, CacheNamespace, hash_token, new_raw_token
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("key_prefix", "user", "name", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "name", "key_prefix")
+    fields = ("user", "name", "expires_at", "revoked_at")
+    actions = ("revoke",)
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if not change:
+            raw = new_raw_token()
+            obj.key_hash = hash_token(raw)
+            obj.key_prefix = raw[:12]
+            messages.warning(request, f"New token (shown once, copy it now): {raw}")
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, f"{count} token(s) revoked.")
+
+
+@admin.register(CacheNamespace)
+class CacheNamespaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "ttl_seconds", "hits", "misses", "hit_rate", "invalidations", "last_invalidation")
+    actions = ("invalidate_selected", "clear_everything")
+    readonly_fields = ("name", "ttl_seconds")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        for stats in caching.namespaces.values():
+            CacheNamespace.objects.update_or_create(name=stats.name, defaults={"ttl_seconds": stats.ttl})
+        self._last = caching.last_invalidations()
+        return super().changelist_view(request, extra_context)
+
+    def _stats(self, obj: CacheNamespace) -> caching.NamespaceStats:
+        return caching.namespaces.get(obj.name) or caching.NamespaceStats(obj.name, obj.ttl_seconds)
+
+    @admin.display(description="hits (this process)")
+    def hits(self, obj: CacheNamespace) -> int:
+        return self._stats(obj).hits
+
+    @admin.display(description="misses (this process)")
+    def misses(self, obj: CacheNamespace) -> int:
+        return self._stats(obj).misses
+
+    @admin.display(description="hit rate")
+    def hit_rate(self, obj: CacheNamespace) -> str:
+        rate = self._stats(obj).hit_rate
+        return "–" if rate is None else f"{rate:.1%}"
+
+    @admin.display(description="invalidations (this process)")
+    def invalidations(self, obj: CacheNamespace) -> int:
+        return self._stats(obj).invalidations
+
+    @admin.display(description="last invalidation (any process)")
+    def last_invalidation(self, obj: CacheNamespace) -> str:
+        return getattr(self, "_last", {}).get(obj.name) or "never"
+
+    @admin.action(description="Invalidate selected namespaces")
+    def invalidate_selected(self, request: HttpRequest, queryset: QuerySet[CacheNamespace]) -> None:
+        names = list(queryset.values_list("name", flat=True))
+        caching.invalidate_sync(*names)
+        messages.success(request, f"Invalidated: {', '.join(names)}")
+
+    @admin.action(description="Clear the whole cache")
+    def clear_everything(self, request: HttpRequest, queryset: QuerySet[CacheNamespace]) -> None:
+        caching.clear_all()
+        messages.success(request, "The whole cache was cleared.")

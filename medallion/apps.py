@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MedallionConfig(AppConfig):
+    name = "medallion"
+    verbose_name = "Medallion"

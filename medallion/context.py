@@ -1,0 +1,79 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from medallion.roles import has_role
+
+NAVIGATION = (
+    (
+        "Bronze",
+        "viewer",
+        (
+            ("Upload", "/bronze/upload"),
+            ("Processing status", "/bronze/status"),
+            ("Stages", "/bronze/stages"),
+            ("Raw data", "/bronze/data"),
+        ),
+    ),
+    (
+        "Silver",
+        "viewer",
+        (
+            ("Schemas", "/silver/schemas"),
+            ("Mappings", "/silver/mappings"),
+            ("Transform", "/silver/transform"),
+            ("Data", "/silver/data"),
+            ("Quality", "/silver/quality"),
+        ),
+    ),
+    (
+        "Gold",
+        "viewer",
+        (
+            ("Analytics", "/gold/analytics"),
+            ("Metrics", "/gold/metrics"),
+            ("Quality", "/gold/quality"),
+            ("Rules", "/gold/rules"),
+        ),
+    ),
+    (
+        "Administration",
+        "admin",
+        (
+            ("TPAs", "/admin/tpas"),
+            ("Tasks", "/admin/tasks"),
+            ("Logs", "/admin/logs"),
+            ("System", "/admin/system"),
+            ("Schema check", "/admin/schema"),
+            ("Clear data", "/admin/clear-data"),
+            ("Django admin", "/django-admin/"),
+        ),
+    ),
+)
+
+
+def warehouse_label() -> str:
+    url = settings.WAREHOUSE_URL
+    if url.startswith("snowflake://"):
+        from medallion.warehouse import warehouse
+
+        info = warehouse().info
+        return f"Snowflake {info.account or ''} · {info.database}"
+    return "Embedded DuckDB"
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    role = getattr(request, "role", None)
+    sections = [
+        (title, links)
+        for title, needed, links in NAVIGATION
+        if has_role(role, "viewer") and (needed != "admin" or has_role(role, "admin"))
+    ]
+    return {
+        "navigation": sections,
+        "warehouse_label": warehouse_label(),
+        "can_write": has_role(role, "operator"),
+        "is_admin": has_role(role, "admin"),
+        "current_path": request.path,
+    }

@@ -1,0 +1,145 @@
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSECURE_DEFAULT_KEY = "insecure-development-key-change-me"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_KEY)
+if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "data")))
+if not DATA_DIR.is_absolute():
+    DATA_DIR = BASE_DIR / DATA_DIR
+
+WAREHOUSE_URL = env.str("WAREHOUSE_URL", default=f"duckdb:///{DATA_DIR / 'warehouse'}")
+WAREHOUSE_DATABASE = env.str("WAREHOUSE_DATABASE", default="MEDALLION")
+WAREHOUSE_POOL_SIZE = env.int("WAREHOUSE_POOL_SIZE", default=8)
+WAREHOUSE_ACQUIRE_TIMEOUT = env.float("WAREHOUSE_ACQUIRE_TIMEOUT", default=5.0)
+WAREHOUSE_STATEMENT_TIMEOUT = env.float("WAREHOUSE_STATEMENT_TIMEOUT", default=120.0)
+WAREHOUSE_LONG_STATEMENT_TIMEOUT = env.float("WAREHOUSE_LONG_STATEMENT_TIMEOUT", default=600.0)
+WAREHOUSE_CONNECTION_MAX_AGE = env.float("WAREHOUSE_CONNECTION_MAX_AGE", default=3600.0)
+WAREHOUSE_INJECT_LATENCY_MS = env.float("WAREHOUSE_INJECT_LATENCY_MS", default=0.0)
+WAREHOUSE_STAGE_DIR = Path(env.str("WAREHOUSE_STAGE_DIR", default=str(DATA_DIR / "stages")))
+
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+UPLOAD_TEMP_DIR = Path(env.str("UPLOAD_TEMP_DIR", default=str(DATA_DIR / "uploads")))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+
+QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=300)
+WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=2.0)
+REQUEST_LOG_QUEUE_SIZE = env.int("REQUEST_LOG_QUEUE_SIZE", default=10000)
+
+CORTEX_MODELS = env.list("CORTEX_MODELS", default=["snowflake-arctic", "mistral-large2", "llama3.1-70b"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "medallion",
+    "tpa",
+    "bronze",
+    "silver",
+    "gold",
+    "ops",
+]
+
+MIDDLEWARE = [
+    "medallion.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "medallion.middleware.CsrfMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "medallion.middleware.BearerTokenMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "medallion.urls"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "medallion.context.site",
+            ],
+        },
+    },
+]
+
+ASGI_APPLICATION = "medallion.asgi.application"
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'django.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
+CACHE_DEFAULT_TTL = env.int("CACHE_DEFAULT_TTL", default=300)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_NAME = "XSRF-TOKEN"
+CSRF_HEADER_NAME = "HTTP_X_XSRF_TOKEN"
+CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "medallion.views.csrf_failure"
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "snowflake.connector": {"level": "WARNING"},
+        "fakesnow": {"level": "WARNING"},
+    },
+}

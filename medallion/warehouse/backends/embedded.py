@@ -1,0 +1,289 @@
+import hashlib
+import json
+import os
+import shutil
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import QueryError, WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
+from ..identifiers import STAGES
+from .base import Backend, BackendInfo, DelimitedSource, Params, Result, Row, StageFile
+
+warnings.filterwarnings("ignore", message=".*Arrow output.*")
+warnings.filterwarnings("ignore", module="fakesnow")
+
+RESULTS_CACHE_LIMIT = 256
+
+
+class EmbeddedConnection:
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+        self.duck: duckdb.DuckDBPyConnection = fake._duck_conn
+        self.interrupted = threading.Event()
+
+
+class EmbeddedBackend(Backend):
+    """DuckDB through fakesnow's Snowflake translator; stages are folders; bulk loads go straight to DuckDB."""
+
+    kind = "embedded"
+
+    def __init__(self, directory: Path, database: str, stage_dir: Path, inject_latency_ms: float = 0.0) -> None:
+        self.directory = directory
+        self.database = database
+        self.stage_dir = stage_dir
+        self.inject_latency = inject_latency_ms / 1000
+        self._instance: Any = None
+        self._instance_lock = threading.Lock()
+
+    def _fakesnow(self) -> Any:
+        with self._instance_lock:
+            if self._instance is None:
+                from fakesnow.instance import FakeSnow
+
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._instance = FakeSnow(db_path=self.directory)
+            return self._instance
+
+    def connect(self) -> EmbeddedConnection:
+        try:
+            fake = self._fakesnow().connect(database=self.database, schema="PUBLIC", paramstyle="qmark")
+        except duckdb.IOException as error:
+            raise WarehouseUnavailable(
+                "The embedded warehouse file is locked by another process (only one process may open it)."
+            ) from error
+        return EmbeddedConnection(fake)
+
+    def close(self, raw: EmbeddedConnection) -> None:
+        try:
+            raw.duck.close()
+        except duckdb.Error:
+            pass
+
+    def ping(self, raw: EmbeddedConnection) -> None:
+        raw.duck.execute("SELECT 1").fetchall()
+
+    def _simulate_remote_latency(self, raw: EmbeddedConnection) -> None:
+        if self.inject_latency and raw.interrupted.wait(self.inject_latency):
+            raise WarehouseTimeout("The statement was cancelled.")
+
+    def _cursor(self, raw: EmbeddedConnection, sql: str, params: Params) -> Any:
+        raw.interrupted.clear()
+        self._simulate_remote_latency(raw)
+        cursor = raw.fake.cursor()
+        cursor.execute(sql, params or None)
+        self._trim_results_cache()
+        return cursor
+
+    def execute(self, raw: EmbeddedConnection, sql: str, params: Params) -> Result:
+        cursor = self._cursor(raw, sql, params)
+        if cursor.description is None:
+            return Result([], [], cursor.rowcount or 0)
+        columns = [d.name for d in cursor.description]
+        rows = cursor.fetchall()
+        return Result(columns, rows, cursor.rowcount if cursor.rowcount is not None else len(rows))
+
+    def execute_many(self, raw: EmbeddedConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        cursor = raw.fake.cursor()
+        self._simulate_remote_latency(raw)
+        cursor.executemany(sql, rows)
+        self._trim_results_cache()
+        return len(rows)
+
+    def stream(self, raw: EmbeddedConnection, sql: str, params: Params, batch_size: int) -> Iterator[list[Row]]:
+        cursor = self._cursor(raw, sql, params)
+        columns = [d.name for d in cursor.description]
+        while batch := cursor.fetchmany(batch_size):
+            yield [dict(zip(columns, row, strict=True)) for row in batch]
+
+    def begin(self, raw: EmbeddedConnection) -> None:
+        raw.duck.execute("BEGIN TRANSACTION")
+
+    def commit(self, raw: EmbeddedConnection) -> None:
+        raw.duck.execute("COMMIT")
+
+    def rollback(self, raw: EmbeddedConnection) -> None:
+        try:
+            raw.duck.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+
+    def cancel(self, raw: EmbeddedConnection) -> None:
+        raw.interrupted.set()
+        raw.duck.interrupt()
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(kind=self.kind, version=f"DuckDB {duckdb.__version__} (embedded)", database=self.database)
+
+    def translate_error(self, error: Exception) -> Exception:
+        if isinstance(error, WarehouseError):
+            return error
+        text = str(error)
+        if isinstance(error, duckdb.InterruptException) or "INTERRUPT" in text.upper():
+            return WarehouseTimeout("The statement was cancelled.")
+        if isinstance(error, duckdb.TransactionException) and "Conflict" in text:
+            return WarehouseConflict("Another change to the same rows happened at the same time.")
+        if isinstance(error, duckdb.IOException):
+            return WarehouseUnavailable("The embedded warehouse storage is not available.")
+        if isinstance(error, duckdb.ConnectionException):
+            return WarehouseUnavailable("The embedded warehouse connection was lost.")
+        return QueryError("The warehouse rejected the statement.", text)
+
+    def _trim_results_cache(self) -> None:
+        cache = self._instance.results_cache if self._instance is not None else {}
+        if len(cache) > RESULTS_CACHE_LIMIT:
+            for key in list(cache)[: len(cache) - RESULTS_CACHE_LIMIT // 2]:
+                cache.pop(key, None)
+
+    def _qualified(self, table: str) -> str:
+        return f'"{self.database}".{table}'
+
+    def insert_rows(
+        self,
+        raw: EmbeddedConnection,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        json_columns: Sequence[str] = (),
+    ) -> int:
+        if not rows:
+            return 0
+        names = [f"c{i}" for i in range(len(columns))]
+        arrays = []
+        for index in range(len(columns)):
+            values = [row[index] for row in rows]
+            if columns[index] in json_columns:
+                values = [None if v is None else json.dumps(v) for v in values]
+            arrays.append(pa.array(values))
+        batch = pa.table(arrays, names=names)
+        selected = ", ".join(
+            f"CAST({name} AS JSON)" if column in json_columns else name
+            for name, column in zip(names, columns, strict=True)
+        )
+        view = f"_medallion_batch_{threading.get_ident()}"
+        self._simulate_remote_latency(raw)
+        raw.duck.register(view, batch)
+        try:
+            target = f"{self._qualified(table)} ({', '.join(columns)})"
+            raw.duck.execute(f"INSERT INTO {target} SELECT {selected} FROM {view}")
+        finally:
+            raw.duck.unregister(view)
+        return len(rows)
+
+    def load_delimited_as_json(
+        self,
+        raw: EmbeddedConnection,
+        table: str,
+        stage: str,
+        path: str,
+        source: DelimitedSource,
+        json_column: str,
+        row_number_column: str,
+    ) -> int:
+        file_path = self._stage_path(stage, path)
+        column_names = [f"c{i}" for i in range(len(source.headers))]
+        column_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in column_names) + "}"
+        record = "json_object(" + ", ".join(f"?, {c}" for c in column_names) + ")"
+        constants = list(source.constants)
+        target_columns = [json_column, row_number_column, *constants]
+        placeholders = ", ".join("?" for _ in constants)
+        select_constants = f", {placeholders}" if constants else ""
+        encoding = "latin-1" if source.encoding == "latin-1" else "utf-8"
+        sql = (
+            f"INSERT INTO {self._qualified(table)} ({', '.join(target_columns)}) "
+            f"SELECT {record}, row_number() OVER (){select_constants} "
+            "FROM read_csv(?, header = true, delim = ?, quote = '\"', escape = '\"', columns = "
+            f"{column_types}, encoding = ?, strict_mode = true, null_padding = false, "
+            "ignore_errors = false, auto_detect = false, parallel = false)"
+        )
+        params: list[Any] = [*source.headers, *source.constants.values(), str(file_path), source.delimiter, encoding]
+        self._simulate_remote_latency(raw)
+        result = raw.duck.execute(sql, params).fetchall()
+        return int(result[0][0]) if result else 0
+
+    def _stage_path(self, stage: str, path: str) -> Path:
+        if stage not in STAGES:
+            raise QueryError(f"Stage {stage} does not exist")
+        root = (self.stage_dir / stage).resolve()
+        target = (root / path).resolve()
+        if root not in target.parents:
+            raise QueryError("The stage path leaves the stage")
+        return target
+
+    def stage_put(self, raw: Any, local_path: Path, stage: str, path: str) -> None:
+        target = self._stage_path(stage, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+        shutil.copyfile(local_path, temporary)
+        os.replace(temporary, target)
+
+    def stage_list(self, raw: Any, stage: str, prefix: str = "") -> list[StageFile]:
+        root = self._stage_path(stage, ".")
+        root.mkdir(parents=True, exist_ok=True)
+        files = []
+        for file in sorted(root.rglob("*")):
+            if not file.is_file() or file.name.startswith("."):
+                continue
+            name = file.relative_to(root).as_posix()
+            if not name.startswith(prefix):
+                continue
+            stat = file.stat()
+            files.append(
+                StageFile(
+                    name,
+                    stat.st_size,
+                    _file_md5(file, stat.st_size, stat.st_mtime_ns),
+                    datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
+            )
+        return files
+
+    def stage_remove(self, raw: Any, stage: str, path: str) -> bool:
+        target = self._stage_path(stage, path)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def stage_get(self, raw: Any, stage: str, path: str, local_dir: Path) -> Path:
+        source = self._stage_path(stage, path)
+        destination = local_dir / source.name
+        shutil.copyfile(source, destination)
+        return destination
+
+    def stage_move(self, raw: Any, source_stage: str, path: str, target_stage: str, target_path: str) -> None:
+        source = self._stage_path(source_stage, path)
+        target = self._stage_path(target_stage, target_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+
+    def local_path(self, stage: str, path: str) -> Path:
+        """Embedded only: where a staged file lives on disk (lets the worker read Excel without a copy)."""
+        return self._stage_path(stage, path)
+
+    def shutdown(self) -> None:
+        with self._instance_lock:
+            if self._instance is not None:
+                self._instance.duck_conn.close()
+                self._instance = None
+
+
+_md5_cache: dict[tuple[str, int, int], str] = {}
+
+
+def _file_md5(file: Path, size: int, mtime_ns: int) -> str:
+    key = (str(file), size, mtime_ns)
+    if key not in _md5_cache:
+        digest = hashlib.md5(usedforsecurity=False)
+        with file.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        _md5_cache[key] = digest.hexdigest()
+    return _md5_cache[key]

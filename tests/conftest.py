@@ -1,0 +1,87 @@
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+_data_dir = Path(os.environ["DATA_DIR"])
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return _data_dir
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_warehouse(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    from medallion.warehouse import close_warehouse, warehouse
+    from medallion.warehouse.migrate import migrate
+
+    asyncio.run(migrate(warehouse()))
+    close_warehouse()
+    yield
+    close_warehouse()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def unique_code() -> str:
+    return f"T{uuid.uuid4().hex[:10].upper()}"
+
+
+async def _user(username: str, role: str | None) -> object:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = await get_user_model().objects.acreate(username=username)
+    if role is not None:
+        group, _ = await Group.objects.aget_or_create(name=role)
+        await user.groups.aadd(group)
+    return user
+
+
+async def _client_for(role: str | None) -> object:
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    user = await _user(f"{role or 'norole'}-{uuid.uuid4().hex[:6]}", role)
+    await client.aforce_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+async def viewer_client(transactional_db: None) -> AsyncIterator[object]:
+    yield await _client_for("viewer")
+
+
+@pytest.fixture
+async def operator_client(transactional_db: None) -> AsyncIterator[object]:
+    yield await _client_for("operator")
+
+
+@pytest.fixture
+async def admin_client(transactional_db: None) -> AsyncIterator[object]:
+    yield await _client_for("admin")
+
+
+@pytest.fixture
+async def anonymous_client(transactional_db: None) -> object:
+    from django.test import AsyncClient
+
+    return AsyncClient()
+
+
+@pytest.fixture
+async def tpa(admin_client: object, unique_code: str) -> str:
+    from tpa.services import create_tpa
+
+    return await create_tpa(unique_code, f"Test TPA {unique_code}", "created by a test")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TpaConfig(AppConfig):
+    name = "tpa"
+    verbose_name = "TPA registry"

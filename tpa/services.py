@@ -1,0 +1,142 @@
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from medallion import audit
+from medallion.caching import cached, invalidate
+from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.warehouse import Transaction, warehouse
+from medallion.warehouse.identifiers import InvalidIdentifier, tpa_code
+
+TPA_COLUMNS = "TPA_CODE, TPA_NAME, TPA_DESCRIPTION, ACTIVE, CREATED_TIMESTAMP, UPDATED_TIMESTAMP"
+
+PurgeInTransaction = Callable[[Transaction, str], Awaitable[Any]]
+PurgeAfterCommit = Callable[[str], Awaitable[int]]
+purge_in_transaction: list[PurgeInTransaction] = []
+purge_after_commit: list[PurgeAfterCommit] = []
+busy_checks: list[Callable[[str], Awaitable[bool]]] = []
+
+
+def canonical_code(value: object, field: str = "tpa_code") -> str:
+    try:
+        return tpa_code(value)
+    except InvalidIdentifier:
+        raise validation_error(field, "Use 1-50 letters, digits or underscores.") from None
+
+
+@cached("tpas", ttl=300)
+async def list_tpas(active: bool | None = None) -> list[dict[str, Any]]:
+    where = "" if active is None else "WHERE ACTIVE = ?"
+    return await warehouse().fetch_all(
+        f"SELECT {TPA_COLUMNS} FROM BRONZE.TPA_MASTER {where} ORDER BY ACTIVE DESC, CREATED_TIMESTAMP DESC, TPA_CODE",
+        None if active is None else (active,),
+    )
+
+
+async def get_tpa(code: object) -> dict[str, Any]:
+    """The TPA for a code in any case; 404 when unknown."""
+    try:
+        canonical = tpa_code(code)
+    except InvalidIdentifier:
+        raise not_found("tpa_not_found", "TPA not found.") from None
+    row = next((t for t in await list_tpas() if t["TPA_CODE"] == canonical), None)
+    if row is None:
+        raise not_found("tpa_not_found", f"TPA {canonical} not found.")
+    return row
+
+
+async def require_active_tpa(code: object) -> dict[str, Any]:
+    tpa = await get_tpa(code)
+    if not tpa["ACTIVE"]:
+        raise conflict("tpa_inactive", f"TPA {tpa['TPA_CODE']} is inactive; activate it first.")
+    return tpa
+
+
+def _checked_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise validation_error("tpa_name", "This field is required.")
+    if len(value.strip()) > 200:
+        raise validation_error("tpa_name", "Must be at most 200 characters.")
+    return value.strip()
+
+
+def _checked_description(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise validation_error("tpa_description", "Must be a string.")
+    if len(value) > 500:
+        raise validation_error("tpa_description", "Must be at most 500 characters.")
+    return value.strip()
+
+
+async def create_tpa(
+    code: object, name: object, description: object = None, active: bool = True, *, user: str | None = None
+) -> str:
+    canonical = canonical_code(code)
+    values = (canonical, _checked_name(name), _checked_description(description), bool(active))
+    async with warehouse().transaction() as tx:
+        if await tx.fetch_one("SELECT 1 AS X FROM BRONZE.TPA_MASTER WHERE TPA_CODE = ?", (canonical,)):
+            raise conflict("tpa_exists", f"TPA {canonical} already exists.")
+        await tx.execute(
+            "INSERT INTO BRONZE.TPA_MASTER (TPA_CODE, TPA_NAME, TPA_DESCRIPTION, ACTIVE) VALUES (?, ?, ?, ?)", values
+        )
+        await audit.record(
+            user,
+            "CREATE",
+            "TPA",
+            canonical,
+            tpa=canonical,
+            after=dict(zip(("TPA_CODE", "TPA_NAME", "TPA_DESCRIPTION", "ACTIVE"), values, strict=True)),
+            within=tx,
+        )
+    await invalidate("tpas")
+    return canonical
+
+
+async def update_tpa(code: object, changes: dict[str, Any], *, user: str | None = None) -> dict[str, Any]:
+    current = await get_tpa(code)
+    canonical = current["TPA_CODE"]
+    if "tpa_code" in changes and str(changes["tpa_code"]).upper() != canonical:
+        raise ApiError(422, "tpa_code_immutable", "A TPA code cannot be changed; create a new TPA instead.")
+    updated = {
+        "TPA_NAME": _checked_name(changes["tpa_name"]) if "tpa_name" in changes else current["TPA_NAME"],
+        "TPA_DESCRIPTION": _checked_description(changes["tpa_description"])
+        if "tpa_description" in changes
+        else current["TPA_DESCRIPTION"],
+        "ACTIVE": _checked_active(changes["active"]) if "active" in changes else current["ACTIVE"],
+    }
+    async with warehouse().transaction() as tx:
+        await tx.execute(
+            "UPDATE BRONZE.TPA_MASTER SET TPA_NAME = ?, TPA_DESCRIPTION = ?, ACTIVE = ?, "
+            "UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE TPA_CODE = ?",
+            (updated["TPA_NAME"], updated["TPA_DESCRIPTION"], updated["ACTIVE"], canonical),
+        )
+        before = {key: current[key] for key in updated}
+        await audit.record(user, "UPDATE", "TPA", canonical, tpa=canonical, before=before, after=updated, within=tx)
+    await invalidate("tpas")
+    return {**current, **updated}
+
+
+def _checked_active(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise validation_error("active", "Must be true or false.")
+    return value
+
+
+async def delete_tpa(code: object, *, user: str | None = None) -> int:
+    """Remove the TPA and everything loaded for it; returns the number of physical tables dropped."""
+    current = await get_tpa(code)
+    canonical = current["TPA_CODE"]
+    for is_busy in busy_checks:
+        if await is_busy(canonical):
+            raise conflict("operation_in_progress", f"A transform or auto-mapping run for {canonical} is in progress.")
+    async with warehouse().transaction(timeout=600) as tx:
+        for step in purge_in_transaction:
+            await step(tx, canonical)
+        await tx.execute("DELETE FROM BRONZE.TPA_MASTER WHERE TPA_CODE = ?", (canonical,))
+        await audit.record(user, "DELETE", "TPA", canonical, tpa=canonical, before=current, within=tx)
+    tables_dropped = 0
+    for step in purge_after_commit:
+        tables_dropped += await step(canonical)
+    await invalidate("tpas")
+    return tables_dropped
