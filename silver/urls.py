@@ -1,3 +1,4 @@
-from django.urls import URLPattern
+from silver.definition_urls import urlpatterns as definition_patterns
+from silver.transform_urls import urlpatterns as transform_patterns
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*definition_patterns, *transform_patterns]
