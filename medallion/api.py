@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
@@ -153,12 +154,14 @@ def dispatch(**views: View) -> View:
 
 def json_body(request: HttpRequest) -> Any:
     """The parsed JSON body; None for no body, an empty body or the literal null."""
-    if len(request.body) > 1024 * 1024:
-        raise ApiError(413, "payload_too_large", "The JSON body is larger than 1 MiB.")
-    if not request.body.strip():
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "payload_too_large", "The JSON body is larger than 1 MiB.") from None
+    if not raw.strip():
         return None
     try:
-        return json.loads(request.body)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "malformed_request", "The request body is not valid JSON.") from None
 

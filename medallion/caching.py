@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -50,7 +50,7 @@ query_counter: Counter[str] = Counter()
 
 
 async def _cache_call(function: Callable[..., R], *args: Any) -> R:
-    if isinstance(cache, LocMemCache):
+    if isinstance(caches["default"], LocMemCache):
         return function(*args)
     return await asyncio.get_running_loop().run_in_executor(_cache_executor, function, *args)
 

@@ -16,14 +16,35 @@ application_log = LogBuffer(
 )
 file_processing_log = LogBuffer(
     '"OPS"."FILE_PROCESSING_LOG"',
-    ["QUEUE_ID", "FILE_NAME", "TPA_CODE", "PROCESSING_STAGE", "STAGE_STATUS", "STAGE_START", "STAGE_END",
-     "STAGE_DURATION_MS", "ROWS_PROCESSED", "ROWS_FAILED", "ERROR_MESSAGE", "STAGE_DETAILS"],
+    [
+        "QUEUE_ID",
+        "FILE_NAME",
+        "TPA_CODE",
+        "PROCESSING_STAGE",
+        "STAGE_STATUS",
+        "STAGE_START",
+        "STAGE_END",
+        "STAGE_DURATION_MS",
+        "ROWS_PROCESSED",
+        "ROWS_FAILED",
+        "ERROR_MESSAGE",
+        "STAGE_DETAILS",
+    ],
     json_columns=["STAGE_DETAILS"],
 )
 error_log = LogBuffer(
     '"OPS"."ERROR_LOG"',
-    ["ERROR_TIMESTAMP", "ERROR_LEVEL", "ERROR_SOURCE", "ERROR_TYPE", "ERROR_MESSAGE", "ERROR_STACK_TRACE",
-     "ERROR_CONTEXT", "USER_NAME", "TPA_CODE"],
+    [
+        "ERROR_TIMESTAMP",
+        "ERROR_LEVEL",
+        "ERROR_SOURCE",
+        "ERROR_TYPE",
+        "ERROR_MESSAGE",
+        "ERROR_STACK_TRACE",
+        "ERROR_CONTEXT",
+        "USER_NAME",
+        "TPA_CODE",
+    ],
     json_columns=["ERROR_CONTEXT"],
 )
 buffers = (application_log, file_processing_log, error_log)
@@ -33,24 +54,48 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def log_event(level: str, source: str, message: str, *, user: str | None = None, tpa: str | None = None,
-              details: dict[str, Any] | None = None) -> None:
+def log_event(
+    level: str,
+    source: str,
+    message: str,
+    *,
+    user: str | None = None,
+    tpa: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
     application_log.add((_now(), level, source, message[:4000], details, user, tpa))
 
 
-def log_file_stage(queue_id: int | None, file_name: str, tpa: str | None, stage: str, status: str, *,
-                   started: datetime | None = None, rows_processed: int | None = None,
-                   rows_failed: int | None = None, error: str | None = None,
-                   details: dict[str, Any] | None = None) -> None:
+def log_file_stage(
+    queue_id: int | None,
+    file_name: str,
+    tpa: str | None,
+    stage: str,
+    status: str,
+    *,
+    started: datetime | None = None,
+    rows_processed: int | None = None,
+    rows_failed: int | None = None,
+    error: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
     ended = _now()
     started = started or ended
     duration = int((ended - started).total_seconds() * 1000)
-    file_processing_log.add((queue_id, file_name, tpa, stage, status, started, ended, duration, rows_processed,
-                             rows_failed, error, details))
+    file_processing_log.add(
+        (queue_id, file_name, tpa, stage, status, started, ended, duration, rows_processed, rows_failed, error, details)
+    )
 
 
-def log_error(source: str, error: BaseException | str, *, level: str = "ERROR", user: str | None = None,
-              tpa: str | None = None, context: dict[str, Any] | None = None) -> None:
+def log_error(
+    source: str,
+    error: BaseException | str,
+    *,
+    level: str = "ERROR",
+    user: str | None = None,
+    tpa: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> None:
     if isinstance(error, BaseException):
         error_type, message = type(error).__name__, str(error)
         stack = "".join(traceback.format_exception(error))[-16000:]

@@ -7,7 +7,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 INSECURE_DEFAULT_KEY = "insecure-development-key-change-me"
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_KEY)

@@ -1,5 +1,6 @@
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -7,6 +8,32 @@ from pathlib import Path
 import pytest
 
 _data_dir = Path(os.environ["DATA_DIR"])
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require_service(name: str, port: int) -> None:
+    if _reachable("127.0.0.1", port):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is required in CI but is not reachable on 127.0.0.1:{port}")
+    pytest.skip(f"{name} is not running on 127.0.0.1:{port}")
+
+
+@pytest.fixture
+def require_redis() -> None:
+    _require_service("Redis", 6379)
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    _require_service("PostgreSQL", 5432)
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ class EmbeddedBackend(Backend):
         self.stage_dir = stage_dir
         self.inject_latency = inject_latency_ms / 1000
         self._instance: Any = None
-        self._instance_lock = threading.Lock()
+        self._instance_lock = threading.RLock()
 
     def _fakesnow(self) -> Any:
         with self._instance_lock:
@@ -52,8 +52,10 @@ class EmbeddedBackend(Backend):
             return self._instance
 
     def connect(self) -> EmbeddedConnection:
+        instance = self._fakesnow()
         try:
-            fake = self._fakesnow().connect(database=self.database, schema="PUBLIC", paramstyle="qmark")
+            with self._instance_lock:
+                fake = instance.connect(database=self.database, schema="PUBLIC", paramstyle="qmark")
         except duckdb.IOException as error:
             raise WarehouseUnavailable(
                 "The embedded warehouse file is locked by another process (only one process may open it)."
@@ -212,7 +214,7 @@ class EmbeddedBackend(Backend):
             raise QueryError(f"Stage {stage} does not exist")
         root = (self.stage_dir / stage).resolve()
         target = (root / path).resolve()
-        if root not in target.parents:
+        if target != root and root not in target.parents:
             raise QueryError("The stage path leaves the stage")
         return target
 
@@ -224,7 +226,7 @@ class EmbeddedBackend(Backend):
         os.replace(temporary, target)
 
     def stage_list(self, raw: Any, stage: str, prefix: str = "") -> list[StageFile]:
-        root = self._stage_path(stage, ".")
+        root = self._stage_path(stage, "")
         root.mkdir(parents=True, exist_ok=True)
         files = []
         for file in sorted(root.rglob("*")):

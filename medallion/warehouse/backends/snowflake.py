@@ -156,7 +156,8 @@ class SnowflakeBackend(Backend):
         ]
         if not json_columns:
             placeholders = ", ".join("?" for _ in columns)
-            return self.execute_many(raw, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", staged)
+            self.execute_many(raw, f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", staged)
+            return len(rows)
         scratch = '"_MEDALLION_INSERT_BATCH"'
         cursor = raw.cursor()
         scratch_columns = ", ".join(f"C{i} VARCHAR" for i in range(len(columns)))
