@@ -105,5 +105,7 @@ def log_error(
 
 
 async def flush_all() -> None:
-    for buffer in buffers:
+    from medallion.middleware import api_request_log
+
+    for buffer in (*buffers, api_request_log):
         await buffer.drain()

@@ -50,9 +50,12 @@ async def run_pass() -> bool:
 
 
 async def run_until_idle() -> int:
+    from medallion.events import flush_all
+
     passes = 0
     while passes < MAX_PASSES_PER_RUN and await run_pass():
         passes += 1
+    await flush_all()
     return passes
 
 

@@ -4,6 +4,7 @@ import uvicorn
 from django.core.management.base import BaseCommand, CommandParser
 
 from medallion import worker
+from medallion.events import flush_all
 from medallion.warehouse import close_warehouse, warehouse
 from medallion.warehouse.migrate import migrate
 
@@ -41,3 +42,4 @@ class Command(BaseCommand):
         await tasks[0]
         stop.set()
         await asyncio.gather(*tasks[1:], return_exceptions=True)
+        await flush_all()
