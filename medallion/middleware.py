@@ -4,12 +4,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from asgiref.sync import markcoroutinefunction
+from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.security import SecurityMiddleware
 
 from medallion.logbuffer import LogBuffer
 from medallion.tokens import user_for_token
@@ -124,3 +129,51 @@ def _same_origin_fetch(request: HttpRequest) -> bool:
         )
     except Exception:
         return False
+
+
+class DjangoEssentialsMiddleware(AsyncMiddleware):
+    """Django's security, session, CSRF, auth, messages and clickjacking middleware, run inline.
+
+    Under ASGI each sync middleware hook costs a thread hop. None of these hooks does I/O, except the
+    session save after a change, which alone goes to a thread.
+    """
+
+    essentials = (SecurityMiddleware, SessionMiddleware, CsrfMiddleware, AuthenticationMiddleware,
+                  MessageMiddleware, XFrameOptionsMiddleware)
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        self.chain = [middleware(_never_called) for middleware in self.essentials]
+        self.csrf = next(m for m in self.chain if isinstance(m, CsrfMiddleware))
+
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        for index, middleware in enumerate(self.chain):
+            handle_request = getattr(middleware, "process_request", None)
+            response = handle_request(request) if handle_request else None
+            if response is not None:
+                return await self._respond(request, response, self.chain[: index + 1])
+        response = await self.get_response(request)
+        return await self._respond(request, response, self.chain)
+
+    async def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> Any:
+        return self.csrf.process_view(request, view, args, kwargs)
+
+    async def _respond(self, request: HttpRequest, response: HttpResponseBase, chain: list[Any]) -> HttpResponseBase:
+        for middleware in reversed(chain):
+            handle_response = getattr(middleware, "process_response", None)
+            if handle_response is None:
+                continue
+            if isinstance(middleware, SessionMiddleware) and _session_needs_saving(request):
+                response = await sync_to_async(handle_response)(request, response)
+            else:
+                response = handle_response(request, response)
+        return response
+
+
+def _session_needs_saving(request: HttpRequest) -> bool:
+    session = getattr(request, "session", None)
+    return session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+
+
+def _never_called(request: HttpRequest) -> HttpResponseBase:
+    raise AssertionError("the essentials chain is driven by DjangoEssentialsMiddleware")
