@@ -46,6 +46,7 @@ NAVIGATION = (
             ("Logs", "/admin/logs"),
             ("System", "/admin/system"),
             ("Schema check", "/admin/schema"),
+            ("Audit trail", "/admin/audit"),
             ("Clear data", "/admin/clear-data"),
             ("Django admin", "/django-admin/"),
         ),
@@ -60,7 +61,7 @@ def warehouse_label() -> str:
 
         info = warehouse().info
         return f"Snowflake {info.account or ''} · {info.database}"
-    return "Embedded DuckDB"
+    return f"Embedded DuckDB · {settings.WAREHOUSE_DATABASE}"
 
 
 def site(request: HttpRequest) -> dict[str, Any]:

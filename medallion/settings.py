@@ -40,6 +40,12 @@ QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=300)
 WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=2.0)
 REQUEST_LOG_QUEUE_SIZE = env.int("REQUEST_LOG_QUEUE_SIZE", default=10000)
 
+RETENTION_DAYS_COMPLETED = env.int("RETENTION_DAYS_COMPLETED", default=30)
+RETENTION_DAYS_ARCHIVE = env.int("RETENTION_DAYS_ARCHIVE", default=365)
+RETENTION_DAYS_LOGS = env.int("RETENTION_DAYS_LOGS", default=90)
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=3600)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 CORTEX_MODELS = env.list("CORTEX_MODELS", default=["snowflake-arctic", "mistral-large2", "llama3.1-70b"])
 
 INSTALLED_APPS = [
@@ -59,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "medallion.middleware.RequestContextMiddleware",
+    "ops.middleware.RouteMetricsMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "medallion.middleware.DjangoEssentialsMiddleware",
     "medallion.middleware.BearerTokenMiddleware",

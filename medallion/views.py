@@ -73,6 +73,14 @@ async def current_user(request: HttpRequest) -> dict[str, object]:
     from medallion.roles import role_of
 
     user = await request.auser()
+    if getattr(request, "bearer_invalid", False):
+        return error_response(
+            request,
+            401,
+            "invalid_token",
+            "The API token is unknown, revoked or expired.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if not user.is_authenticated:
         return error_response(request, 401, "not_authenticated", "Authentication is required.")
     info = warehouse().info

@@ -3,3 +3,20 @@ from django.apps import AppConfig
 
 class OpsConfig(AppConfig):
     name = "ops"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from medallion import worker
+        from ops.registry import register_task
+        from ops.retention import RETENTION_TASK, run_retention
+        from ops.scheduler import run_due_tasks
+
+        worker.step("ops.run_due_tasks")(run_due_tasks)
+        register_task(
+            RETENTION_TASK,
+            layer="OPS",
+            run=run_retention,
+            description="Move processed files older than the retention period to ARCHIVE, delete expired archive "
+            "files and prune old log rows.",
+            schedule="USING CRON 0 3 * * * UTC",
+        )

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import get_resolver
 
 from medallion import caching
 
@@ -16,7 +17,11 @@ class Command(BaseCommand):
             self.stdout.write("Cache cleared.")
             return
         if not namespaces:
-            self.stderr.write("Name at least one namespace, or use --all.")
-            return
+            raise CommandError("Name at least one namespace, or use --all.")
+        get_resolver().check()  # imports every view, so every cached namespace is registered
+        known = sorted(caching.namespaces)
+        unknown = sorted(set(namespaces) - set(known))
+        if unknown:
+            raise CommandError(f"Unknown namespace(s): {', '.join(unknown)}. Known: {', '.join(known)}")
         caching.invalidate_sync(*namespaces)
         self.stdout.write(f"Invalidated: {', '.join(namespaces)}")

@@ -1,0 +1,309 @@
+"""Reading the OPS logs and the audit trail (L1-L6), and the error resolution workflow."""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from medallion import audit
+from medallion.api import integer, text
+from medallion.errors import not_found, validation_error
+from medallion.warehouse import warehouse
+from ops.clock import days_ago, utc_now
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+EXECUTION_STATUSES = ("STARTED", "RUNNING", "SUCCESS", "FAILED", "SKIPPED")
+RESOLUTION_STATUSES = ("UNRESOLVED", "INVESTIGATING", "RESOLVED")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+_CONDITIONS = {
+    "exact": "UPPER({column}) = UPPER(?)",
+    "contains": "POSITION(UPPER(?) IN UPPER({column})) > 0",
+    "at_least": "{column} >= ?",
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    param: str
+    column: str
+    match: str = "exact"
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogSpec:
+    table: str
+    key: str
+    timestamp: str
+    columns: tuple[str, ...]
+    filters: tuple[Filter, ...]
+    json_columns: tuple[str, ...] = ()
+    max_days: int = 30
+
+
+LOGS: dict[str, LogSpec] = {
+    "application": LogSpec(
+        "OPS.APPLICATION_LOG",
+        "LOG_ID",
+        "LOG_TIMESTAMP",
+        ("LOG_ID", "LOG_TIMESTAMP", "LOG_LEVEL", "LOG_SOURCE", "LOG_MESSAGE", "LOG_DETAILS", "USER_NAME", "TPA_CODE"),
+        (Filter("level", "LOG_LEVEL", choices=LOG_LEVELS), Filter("source", "LOG_SOURCE"), Filter("tpa", "TPA_CODE")),
+        ("LOG_DETAILS",),
+    ),
+    "tasks": LogSpec(
+        "OPS.TASK_EXECUTION_LOG",
+        "EXECUTION_ID",
+        "EXECUTION_START",
+        (
+            "EXECUTION_ID",
+            "TASK_NAME",
+            "EXECUTION_START",
+            "EXECUTION_END",
+            "EXECUTION_STATUS",
+            "EXECUTION_DURATION_MS",
+            "RECORDS_PROCESSED",
+            "RECORDS_FAILED",
+            "ERROR_MESSAGE",
+            "EXECUTION_DETAILS",
+            "WAREHOUSE_USED",
+            "TRIGGERED_BY",
+        ),
+        (Filter("task_name", "TASK_NAME"), Filter("status", "EXECUTION_STATUS", choices=EXECUTION_STATUSES)),
+        ("EXECUTION_DETAILS",),
+    ),
+    "file-processing": LogSpec(
+        "OPS.FILE_PROCESSING_LOG",
+        "PROCESSING_LOG_ID",
+        "STAGE_END",
+        (
+            "PROCESSING_LOG_ID",
+            "QUEUE_ID",
+            "FILE_NAME",
+            "TPA_CODE",
+            "PROCESSING_STAGE",
+            "STAGE_STATUS",
+            "STAGE_START",
+            "STAGE_END",
+            "STAGE_DURATION_MS",
+            "ROWS_PROCESSED",
+            "ROWS_FAILED",
+            "ERROR_MESSAGE",
+            "STAGE_DETAILS",
+        ),
+        (Filter("file_name", "FILE_NAME", "contains"), Filter("stage", "PROCESSING_STAGE"), Filter("tpa", "TPA_CODE")),
+        ("STAGE_DETAILS",),
+    ),
+    "errors": LogSpec(
+        "OPS.ERROR_LOG",
+        "ERROR_ID",
+        "ERROR_TIMESTAMP",
+        (
+            "ERROR_ID",
+            "ERROR_TIMESTAMP",
+            "ERROR_LEVEL",
+            "ERROR_SOURCE",
+            "ERROR_TYPE",
+            "ERROR_MESSAGE",
+            "ERROR_STACK_TRACE",
+            "ERROR_CONTEXT",
+            "USER_NAME",
+            "TPA_CODE",
+            "RESOLUTION_STATUS",
+            "RESOLUTION_NOTES",
+            "RESOLVED_BY",
+            "RESOLVED_AT",
+            "STATUS_CHANGED_BY",
+            "STATUS_CHANGED_AT",
+        ),
+        (
+            Filter("source", "ERROR_SOURCE"),
+            Filter("resolution_status", "RESOLUTION_STATUS", choices=RESOLUTION_STATUSES),
+            Filter("tpa", "TPA_CODE"),
+        ),
+        ("ERROR_CONTEXT",),
+    ),
+    "api-requests": LogSpec(
+        "OPS.API_REQUEST_LOG",
+        "REQUEST_ID",
+        "REQUEST_TIMESTAMP",
+        (
+            "REQUEST_ID",
+            "REQUEST_UUID",
+            "REQUEST_TIMESTAMP",
+            "REQUEST_METHOD",
+            "REQUEST_PATH",
+            "REQUEST_PARAMS",
+            "RESPONSE_STATUS",
+            "RESPONSE_TIME_MS",
+            "CLIENT_IP",
+            "ERROR_MESSAGE",
+            "USER_NAME",
+            "USER_AGENT",
+            "TPA_CODE",
+        ),
+        (
+            Filter("method", "REQUEST_METHOD", choices=HTTP_METHODS),
+            Filter("path", "REQUEST_PATH", "contains"),
+            Filter("min_response_time", "RESPONSE_TIME_MS", "at_least"),
+        ),
+        ("REQUEST_PARAMS",),
+    ),
+    "audit": LogSpec(
+        "OPS.AUDIT_LOG",
+        "AUDIT_ID",
+        "AUDIT_TIMESTAMP",
+        (
+            "AUDIT_ID",
+            "AUDIT_TIMESTAMP",
+            "USER_NAME",
+            "ACTION",
+            "ENTITY_TYPE",
+            "ENTITY_ID",
+            "TPA_CODE",
+            "BEFORE_VALUE",
+            "AFTER_VALUE",
+            "REQUEST_ID",
+        ),
+        (
+            Filter("user", "USER_NAME"),
+            Filter("action", "ACTION"),
+            Filter("entity_type", "ENTITY_TYPE"),
+            Filter("entity_id", "ENTITY_ID", "contains"),
+            Filter("tpa", "TPA_CODE"),
+        ),
+        ("BEFORE_VALUE", "AFTER_VALUE"),
+        max_days=366,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    log: str
+    filters: dict[str, Any]
+    days: int
+    limit: int
+    offset: int
+
+
+def _filter_value(source: Mapping[str, Any], flt: Filter) -> Any:
+    if flt.match == "at_least":
+        return integer(source, flt.param, minimum=0, maximum=10**9)
+    value = text(source, flt.param, max_length=500)
+    if value is not None and flt.choices and value.upper() not in flt.choices:
+        raise validation_error(flt.param, f"Must be one of {', '.join(flt.choices)}.")
+    return value
+
+
+def log_query(log: str, source: Mapping[str, Any], *, default_limit: int = 100) -> LogQuery:
+    """Validated filters, window and page for one log (422 validation_error on bad values)."""
+    spec = LOGS[log]
+    filters = {flt.param: _filter_value(source, flt) for flt in spec.filters}
+    return LogQuery(
+        log,
+        {name: value for name, value in filters.items() if value is not None},
+        int(integer(source, "days", default=7, minimum=1, maximum=spec.max_days) or 7),
+        int(integer(source, "limit", default=default_limit, minimum=1, maximum=1000) or default_limit),
+        int(integer(source, "offset", default=0, minimum=0, maximum=10**9) or 0),
+    )
+
+
+def _decoded(row: dict[str, Any], json_columns: tuple[str, ...]) -> dict[str, Any]:
+    for column in json_columns:
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    return row
+
+
+async def fetch_log(query: LogQuery) -> list[dict[str, Any]]:
+    """One page of a log, newest first."""
+    spec = LOGS[query.log]
+    conditions = [f"{spec.timestamp} >= ?"]
+    params: list[Any] = [days_ago(query.days)]
+    for flt in spec.filters:
+        if flt.param in query.filters:
+            conditions.append(_CONDITIONS[flt.match].format(column=flt.column))
+            params.append(query.filters[flt.param])
+    rows = await warehouse().fetch_all(
+        f"SELECT {', '.join(spec.columns)} FROM {spec.table} WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {spec.timestamp} DESC, {spec.key} DESC LIMIT ? OFFSET ?",
+        [*params, query.limit, query.offset],
+    )
+    return [_decoded(row, spec.json_columns) for row in rows]
+
+
+async def log_stats(days: int) -> list[dict[str, Any]]:
+    """L6: totals per log over the window."""
+    since = days_ago(days)
+    rows = await warehouse().fetch_all(
+        "SELECT 'application_logs' AS LOG_TYPE, COUNT(*) AS TOTAL, "
+        "COUNT_IF(LOG_LEVEL IN ('ERROR', 'CRITICAL')) AS ERRORS, COUNT_IF(LOG_LEVEL = 'WARNING') AS WARNINGS "
+        "FROM OPS.APPLICATION_LOG WHERE LOG_TIMESTAMP >= ? "
+        "UNION ALL SELECT 'task_executions', COUNT(*), COUNT_IF(EXECUTION_STATUS = 'FAILED'), 0 "
+        "FROM OPS.TASK_EXECUTION_LOG WHERE EXECUTION_START >= ? "
+        "UNION ALL SELECT 'errors', COUNT(*), COUNT_IF(RESOLUTION_STATUS = 'UNRESOLVED'), 0 "
+        "FROM OPS.ERROR_LOG WHERE ERROR_TIMESTAMP >= ? "
+        "UNION ALL SELECT 'file_processing', COUNT(*), COUNT_IF(STAGE_STATUS = 'FAILED'), "
+        "COUNT_IF(STAGE_STATUS = 'SKIPPED') FROM OPS.FILE_PROCESSING_LOG WHERE STAGE_END >= ? "
+        "UNION ALL SELECT 'api_requests', COUNT(*), COUNT_IF(RESPONSE_STATUS >= 500), "
+        "COUNT_IF(RESPONSE_STATUS >= 400 AND RESPONSE_STATUS < 500) FROM OPS.API_REQUEST_LOG "
+        "WHERE REQUEST_TIMESTAMP >= ?",
+        (since,) * 5,
+    )
+    return [
+        {
+            "log_type": row["LOG_TYPE"],
+            "total_count": int(row["TOTAL"] or 0),
+            "error_count": int(row["ERRORS"] or 0),
+            "warning_count": int(row["WARNINGS"] or 0),
+        }
+        for row in rows
+    ]
+
+
+async def _error_row(error_id: int) -> dict[str, Any]:
+    row = await warehouse().fetch_one(
+        "SELECT ERROR_ID, RESOLUTION_STATUS, RESOLUTION_NOTES, RESOLVED_BY, RESOLVED_AT, TPA_CODE "
+        "FROM OPS.ERROR_LOG WHERE ERROR_ID = ?",
+        (error_id,),
+    )
+    if row is None:
+        raise not_found("error_not_found", f"Error {error_id} not found.")
+    return row
+
+
+def _resolution_status(value: object) -> str:
+    if not isinstance(value, str) or value.strip().upper() not in RESOLUTION_STATUSES:
+        raise validation_error("resolution_status", f"Must be one of {', '.join(RESOLUTION_STATUSES)}.")
+    return value.strip().upper()
+
+
+async def update_error_resolution(error_id: int, changes: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
+    """Move an error through UNRESOLVED / INVESTIGATING / RESOLVED with notes; records who and when."""
+    status = _resolution_status(changes.get("resolution_status"))
+    notes = text(changes, "resolution_notes", max_length=4000)
+    current = await _error_row(error_id)
+    now = utc_now()
+    resolved: tuple[str | None, datetime | None] = (user, now) if status == "RESOLVED" else (None, None)
+    updated = {
+        "RESOLUTION_STATUS": status,
+        "RESOLUTION_NOTES": current["RESOLUTION_NOTES"] if notes is None else notes,
+        "RESOLVED_BY": resolved[0],
+        "RESOLVED_AT": resolved[1],
+        "STATUS_CHANGED_BY": user,
+        "STATUS_CHANGED_AT": now,
+    }
+    async with warehouse().transaction() as tx:
+        await tx.execute(
+            "UPDATE OPS.ERROR_LOG SET RESOLUTION_STATUS = ?, RESOLUTION_NOTES = ?, RESOLVED_BY = ?, RESOLVED_AT = ?, "
+            "STATUS_CHANGED_BY = ?, STATUS_CHANGED_AT = ? WHERE ERROR_ID = ?",
+            (*updated.values(), error_id),
+        )
+        before = {key: current[key] for key in ("RESOLUTION_STATUS", "RESOLUTION_NOTES")}
+        after = {key: updated[key] for key in before}
+        await audit.record(
+            user, "UPDATE_RESOLUTION", "ERROR", error_id, tpa=current["TPA_CODE"], before=before, after=after, within=tx
+        )
+    return {"error_id": error_id, **{key.lower(): value for key, value in updated.items()}}

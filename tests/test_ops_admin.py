@@ -1,0 +1,209 @@
+import uuid
+from pathlib import Path
+
+import pytest
+from django.test import AsyncClient
+
+from medallion import events
+from medallion.warehouse import warehouse
+from medallion.warehouse.migrate import Migration, discover
+from ops import schema_check
+from ops.clear_data import clear_all_preview
+from ops.metrics import requests
+from ops.registry import TASKS, register_task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ADMIN_PAGES = (
+    "/admin/tasks",
+    "/admin/tasks?layer=OPS",
+    "/admin/logs",
+    "/admin/logs?tab=errors",
+    "/admin/logs?tab=api-requests",
+    "/admin/logs?tab=file-processing",
+    "/admin/logs?tab=tasks",
+    "/admin/system",
+    "/admin/schema",
+    "/admin/clear-data",
+    "/admin/audit",
+)
+
+
+async def test_metrics_refuse_everyone_but_admins(anonymous_client, viewer_client, operator_client, admin_client):
+    response = await anonymous_client.get("/metrics")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
+    assert (await viewer_client.get("/metrics")).status_code == 403
+    assert (await operator_client.get("/metrics")).status_code == 403
+    assert (await anonymous_client.get("/metrics", headers={"Authorization": "Bearer nope"})).status_code == 401
+
+    response = await admin_client.get("/metrics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain; version=0.0.4")
+    body = response.content.decode()
+    for family in (
+        "medallion_warehouse_up 1",
+        "# TYPE medallion_http_requests_total counter",
+        "medallion_warehouse_pool_size",
+        "medallion_warehouse_executor_queue",
+        "medallion_warehouse_query_seconds{quantile=",
+        "# TYPE medallion_cache_hits_total counter",
+        'medallion_cache_misses_total{namespace="tpas"}',
+        "# TYPE medallion_queue_files gauge",
+        'medallion_log_entries_dropped_total{table="OPS.API_REQUEST_LOG"}',
+    ):
+        assert family in body
+
+
+async def test_metrics_token_for_scrapers(settings, anonymous_client):
+    settings.METRICS_TOKEN = "scrape-secret"
+    ok = await anonymous_client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert ok.status_code == 200 and "medallion_warehouse_up" in ok.content.decode()
+    wrong = await anonymous_client.get("/metrics", headers={"Authorization": "Bearer scrape-secre"})
+    assert wrong.status_code == 401
+
+
+async def test_route_metrics_middleware_counts_by_route(settings, admin_client):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "ops.middleware.RouteMetricsMiddleware"]
+    client = AsyncClient()
+    await client.aforce_login(admin_client.user)
+    before = requests.counts[("GET", "api/bronze/tasks", 200)]
+    await client.get("/api/bronze/tasks")
+    await client.get("/api/bronze/tasks")
+    await client.get("/api/no/such/route/here")
+    assert requests.counts[("GET", "api/bronze/tasks", 200)] == before + 2
+    assert requests.latency["api/bronze/tasks"].count >= 2
+    body = (await client.get("/metrics")).content.decode()
+    assert 'medallion_http_requests_total{method="GET",route="api/bronze/tasks",status="200"}' in body
+    assert 'medallion_http_request_duration_seconds_bucket{route="api/bronze/tasks",le="+Inf"}' in body
+    assert "/api/no/such/route/here" not in body
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+async def test_admin_pages_refuse_non_admins(anonymous_client, viewer_client, operator_client, admin_client, path):
+    response = await anonymous_client.get(path)
+    assert response.status_code == 302 and "/accounts/login" in response["Location"]
+    assert (await viewer_client.get(path)).status_code == 403
+    assert (await operator_client.get(path)).status_code == 403
+    assert (await admin_client.get(path)).status_code == 200
+
+
+async def test_schema_validation_shape(admin_client, viewer_client):
+    assert (await viewer_client.get("/api/admin/validate-schema")).status_code == 403
+    report = (await admin_client.get("/api/admin/validate-schema")).json()
+    for group in ("bronze", "silver", "gold", "procedures"):
+        assert set(report[group]) == {"status", "required_count", "existing_count"}
+    assert report["bronze"] == {
+        "status": "PASS",
+        "required_count": report["bronze"]["required_count"],
+        "existing_count": report["bronze"]["required_count"],
+    }
+    assert report["bronze"]["required_count"] >= 3 and report["ops"]["status"] == "PASS"
+    assert report["procedures"] == {"status": "PASS", "required_count": 0, "existing_count": 0}
+    checks = {c["check_name"]: c for c in report["critical_checks"]}
+    assert checks["Transform Readiness"] == {
+        "check_name": "Transform Readiness",
+        "status": "READY",
+        "details": "All components present",
+    }
+    assert checks["Warehouse DDL Version"]["status"] == "READY"
+    assert report["missing_procedures"] == [] and report["pending_migrations"] == []
+    assert report["overall_status"] in {"COMPLETE", "INCOMPLETE"}
+
+
+async def test_schema_validation_reports_unapplied_ddl(admin_client, monkeypatch, tmp_path):
+    ddl = tmp_path / "0599_gold_extra.sql"
+    ddl.write_text(
+        "CREATE TABLE IF NOT EXISTS GOLD.NOT_THERE_YET (ID INTEGER);\nALTER TABLE OPS.TASKS ADD COLUMN X INT;\n"
+    )
+    alter_only = tmp_path / "0598_alter.sql"
+    alter_only.write_text("ALTER TABLE OPS.TASKS ADD COLUMN Y INT;\n")
+    extra = [Migration(599, ddl.stem, ddl), Migration(598, alter_only.stem, alter_only)]
+    monkeypatch.setattr(schema_check, "discover", lambda: [*discover(), *extra])
+    report = (await admin_client.get("/api/admin/validate-schema")).json()
+    assert report["overall_status"] == "INCOMPLETE"
+    assert report["gold"]["status"] == "FAIL"
+    assert report["gold"]["existing_count"] == report["gold"]["required_count"] - 1
+    assert "GOLD.NOT_THERE_YET" in report["missing_tables"]
+    assert "migration 0598_alter not applied" in report["missing_tables"]
+    checks = {c["check_name"]: c for c in report["critical_checks"]}
+    assert checks["Warehouse DDL Version"]["status"] == "NOT READY"
+    assert "0599_gold_extra" in checks["Warehouse DDL Version"]["details"]
+
+
+async def test_declared_objects_are_parsed_from_ddl():
+    text = 'create table if not exists silver.a (x int);\nCREATE OR REPLACE VIEW "GOLD"."V_B" AS SELECT 1;'
+    assert schema_check.declared_objects(text) == ("SILVER.A", "GOLD.V_B")
+
+
+async def test_task_page_actions_are_audited(admin_client):
+    name = f"PAGE_TASK_{uuid.uuid4().hex[:6].upper()}"
+
+    async def run() -> dict[str, int]:
+        return {"records_processed": 0}
+
+    register_task(name, layer="GOLD", run=run, description="page test", schedule="60 MINUTE")
+    try:
+        page = await admin_client.get("/admin/tasks?layer=GOLD")
+        assert name in page.content.decode()
+        response = await admin_client.post("/admin/tasks?layer=GOLD", {"action": "suspend", "task_name": name})
+        assert response.status_code == 302
+        response = await admin_client.post(
+            "/admin/tasks?layer=GOLD", {"action": "schedule", "task_name": name, "schedule": "every day"}
+        )
+        assert response.status_code == 302
+        listed = (await admin_client.get("/api/gold/tasks")).json()
+        task = next(t for t in listed if t["name"] == name)
+        assert task["state"] == "suspended" and task["schedule"] == "60 MINUTE"
+        audit = (await admin_client.get(f"/api/admin/audit?entity_type=task&entity_id={name}")).json()
+        assert [a["ACTION"] for a in audit] == ["SUSPEND"]
+        assert audit[0]["BEFORE_VALUE"] == {"state": "started"} and audit[0]["AFTER_VALUE"] == {"state": "suspended"}
+        assert audit[0]["USER_NAME"] == admin_client.user.username
+    finally:
+        TASKS.pop(name, None)
+
+
+async def test_logs_page_resolves_errors(admin_client):
+    source = f"page-{uuid.uuid4().hex[:8]}"
+    events.log_error(source, "disk full")
+    await events.flush_all()
+    error_id = await warehouse().fetch_value("SELECT ERROR_ID FROM OPS.ERROR_LOG WHERE ERROR_SOURCE = ?", (source,))
+    page = await admin_client.get(f"/admin/logs?tab=errors&source={source}")
+    assert "disk full" in page.content.decode()
+    response = await admin_client.post(
+        f"/admin/logs?tab=errors&source={source}",
+        {"error_id": error_id, "resolution_status": "RESOLVED", "resolution_notes": "freed space"},
+    )
+    assert response.status_code == 302
+    row = await warehouse().fetch_one(
+        "SELECT RESOLUTION_STATUS, RESOLUTION_NOTES, RESOLVED_BY FROM OPS.ERROR_LOG WHERE ERROR_ID = ?", (error_id,)
+    )
+    assert row == {
+        "RESOLUTION_STATUS": "RESOLVED",
+        "RESOLUTION_NOTES": "freed space",
+        "RESOLVED_BY": admin_client.user.username,
+    }
+    bad = await admin_client.get("/admin/logs?tab=errors&days=999")
+    assert bad.status_code == 200 and "days" in bad.content.decode()
+
+
+async def test_clear_data_page_shows_what_will_go(admin_client, unique_code, settings):
+    folder = Path(settings.WAREHOUSE_STAGE_DIR) / "SRC" / unique_code
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "claims.csv").write_text("a\n1\n")
+    body = (await admin_client.get("/admin/clear-data")).content.decode()
+    for text in (
+        "SRC",
+        "PROCESSING",
+        "COMPLETED",
+        "ERROR",
+        "ARCHIVE",
+        "BRONZE.RAW_DATA_TABLE",
+        "BRONZE.FILE_PROCESSING_QUEUE",
+        "DELETE",
+        "clear_data.js",
+    ):
+        assert text in body
+    preview = await clear_all_preview()
+    assert [s["stage"] for s in preview["stages"]] == ["SRC", "PROCESSING", "COMPLETED", "ERROR", "ARCHIVE"]
+    assert preview["stages"][0]["files"] >= 1 and preview["stages"][0]["bytes"] >= 4
+    script = (Path(settings.BASE_DIR) / "static" / "ops" / "clear_data.js").read_text()
+    assert "/api/bronze/clear-all-data" in script and 'confirm: "DELETE"' in script
