@@ -265,6 +265,7 @@ class EmbeddedBackend(Backend):
         target = self._stage_path(target_stage, target_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
+        os.utime(target)
 
     def local_path(self, stage: str, path: str) -> Path:
         """Embedded only: where a staged file lives on disk (lets the worker read Excel without a copy)."""
