@@ -14,6 +14,7 @@ NAVIGATION = (
             ("Processing status", "/bronze/status"),
             ("Stages", "/bronze/stages"),
             ("Raw data", "/bronze/data"),
+            ("Source fields", "/bronze/fields"),
         ),
     ),
     (

@@ -304,8 +304,12 @@ class Warehouse(Queries):
             "executor_queue": self.executor._work_queue.qsize(),
         }
 
-    def close(self) -> None:
+    def close_idle_connections(self) -> None:
+        """Later connections start afresh (for example after migrations changed the session defaults)."""
         for connection in self.pool.take_idle(lambda _c: True):
             self.backend.close(connection.raw)
+
+    def close(self) -> None:
+        self.close_idle_connections()
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.backend.shutdown()

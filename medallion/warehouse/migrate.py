@@ -87,6 +87,8 @@ async def migrate(wh: Warehouse, report: Callable[[str], None] = lambda _line: N
             "INSERT INTO OPS.SCHEMA_VERSION (VERSION, NAME, CHECKSUM) VALUES (?, ?, ?)",
             (migration.version, migration.name, migration.checksum),
         )
+    if to_apply:
+        wh.close_idle_connections()
     return to_apply
 
 

@@ -20,6 +20,7 @@ warnings.filterwarnings("ignore", message=".*Arrow output.*")
 warnings.filterwarnings("ignore", module="fakesnow")
 
 RESULTS_CACHE_LIMIT = 256
+SEARCHED_SCHEMAS = ("PUBLIC", "OPS", "BRONZE", "SILVER", "GOLD")
 
 
 class EmbeddedConnection:
@@ -60,7 +61,21 @@ class EmbeddedBackend(Backend):
             raise WarehouseUnavailable(
                 "The embedded warehouse file is locked by another process (only one process may open it)."
             ) from error
-        return EmbeddedConnection(fake)
+        connection = EmbeddedConnection(fake)
+        self._search_app_schemas(connection)
+        return connection
+
+    def _search_app_schemas(self, connection: EmbeddedConnection) -> None:
+        # fakesnow creates an IDENTITY column's sequence in the session's current schema, not the table's,
+        # and names it unqualified in the column default; searching every app schema lets inserts find it.
+        existing = {
+            row[0]
+            for row in connection.duck.execute(
+                "SELECT schema_name FROM duckdb_schemas() WHERE database_name = ?", [self.database]
+            ).fetchall()
+        }
+        path = ",".join(f"{self.database}.{schema}" for schema in SEARCHED_SCHEMAS if schema in existing)
+        connection.duck.execute(f"SET search_path = '{path}'")
 
     def close(self, raw: EmbeddedConnection) -> None:
         try:

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from bronze import samples
+
+
+class Command(BaseCommand):
+    help = "Write realistic claims and eligibility files for the demo TPAs (each TPA with its own headers)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--rows", type=int, default=1000)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--format", choices=("csv", "xlsx"), help="Every file in this format (default: demo mix)")
+
+    def handle(self, *args: object, out: Path, rows: int, seed: int, format: str | None, **options: object) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        if format is None:
+            written = [path for _, path in samples.write_demo_set(out, rows=rows, seed=seed)]
+        else:
+            written = [self._write(out, layout, kind, rows, seed, format) for layout in samples.DEMO_LAYOUTS
+                       for kind in samples.CLAIM_KINDS]  # fmt: skip
+        for path in written:
+            self.stdout.write(str(path))
+
+    def _write(self, out: Path, layout: samples.TpaLayout, kind: str, rows: int, seed: int, format: str) -> Path:
+        folder = out / layout.tpa_code
+        folder.mkdir(exist_ok=True)
+        stem = f"{kind.lower()}-{rows}"
+        if format == "xlsx":
+            return samples.write_xlsx(folder / f"{stem}.xlsx", layout, kind, rows, seed=seed)
+        suffix = ".csv" if layout.delimiter == "," else ".txt"
+        return samples.write_csv(folder / f"{stem}{suffix}", layout, kind, rows, seed=seed)

@@ -1,0 +1,348 @@
+"""The queue worker: claim a PENDING file atomically, load all its rows in one transaction, move the file."""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from bronze import parsing
+from bronze.parsing import BadFile
+from bronze.services import QUEUE, QUEUE_COLUMNS, discover_files, invalidate_bronze, reset_stuck, utc_now
+from medallion import events, worker
+from medallion.warehouse import (
+    DelimitedSource,
+    QueryError,
+    Transaction,
+    WarehouseConflict,
+    WarehouseTimeout,
+    WarehouseUnavailable,
+    warehouse,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RAW_TABLE = '"BRONZE"."RAW_DATA_TABLE"'
+EXCEL_COLUMNS = (
+    '"TPA"', '"FILE_NAME"', '"SHEET_NAME"', '"FILE_ROW_NUMBER"', '"RAW_DATA"', '"FILE_TYPE"', '"CONTENT_HASH"',
+    '"QUEUE_ID"', '"LOADED_BY"',
+)  # fmt: skip
+EXCEL_BATCH_ROWS = 5000
+CLAIM_CANDIDATES = 10
+MAX_RETRIES = 3
+RETRY_BACKOFF_SECONDS = 15
+TRANSIENT_ERRORS = (WarehouseUnavailable, WarehouseTimeout, WarehouseConflict)
+HASH_CHUNK_BYTES = 1 << 20
+
+_file_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bronze-files")
+
+
+class ClaimLost(Exception):
+    """Another worker (or a reset, delete or clear) took the entry away while this worker loaded it."""
+
+
+async def in_file_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_file_executor, function, *args)
+
+
+def heartbeat_seconds() -> float:
+    return max(0.5, settings.QUEUE_LEASE_SECONDS / 5)
+
+
+@worker.step("bronze.process_queue")
+async def process_next() -> bool:
+    """One worker pass: recover expired claims, then load one pending file (True when a file was handled)."""
+    await reset_stuck(user="worker")
+    entry = await claim_next()
+    if entry is None:
+        return False
+    await process_entry(entry)
+    return True
+
+
+async def claim_next() -> dict[str, Any] | None:
+    wh = warehouse()
+    now = utc_now()
+    candidates = await wh.fetch_all(
+        f"SELECT QUEUE_ID FROM {QUEUE} WHERE STATUS = 'PENDING' AND (NEXT_ATTEMPT_AT IS NULL OR NEXT_ATTEMPT_AT <= ?) "
+        "ORDER BY DISCOVERED_TIMESTAMP, QUEUE_ID LIMIT ?",
+        (now, CLAIM_CANDIDATES),
+    )
+    for candidate in candidates:
+        try:
+            claimed = await wh.execute(
+                f"UPDATE {QUEUE} SET STATUS = 'PROCESSING', CLAIMED_BY = ?, HEARTBEAT_AT = ?, PROCESSING_STARTED = ?, "
+                "ERROR_MESSAGE = NULL WHERE QUEUE_ID = ? AND STATUS = 'PENDING'",
+                (worker.WORKER_ID, now, now, candidate["QUEUE_ID"]),
+            )
+        except WarehouseConflict:
+            continue
+        if claimed:
+            await invalidate_bronze()
+            return await wh.fetch_one(
+                f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (candidate["QUEUE_ID"],)
+            )
+    return None
+
+
+async def process_entry(entry: dict[str, Any]) -> None:
+    started = utc_now()
+    path, tpa = entry["FILE_NAME"], entry["TPA"]
+    events.log_file_stage(entry["QUEUE_ID"], path, tpa, "BRONZE_LOAD", "STARTED", started=started)
+    beating = asyncio.create_task(_heartbeat(entry["QUEUE_ID"]))
+    try:
+        outcome = await _load(entry, beating)
+    except BadFile as error:
+        await _finish_failed(entry, str(error), started)
+    except QueryError as error:
+        events.log_error("bronze.load", error.detail or str(error), tpa=tpa, context={"file": path})
+        await _finish_failed(entry, "The warehouse refused the file's content; check its format and encoding.", started)
+    except TRANSIENT_ERRORS as error:
+        await _retry_later(entry, error, started)
+    except ClaimLost:
+        events.log_event("WARNING", "bronze.load", f"Claim on {path} was lost; the load was rolled back", tpa=tpa)
+    except Exception as error:
+        log.exception("loading %s failed", path)
+        events.log_error("bronze.load", error, tpa=tpa, context={"file": path})
+        await _finish_failed(entry, f"Unexpected error while loading the file ({type(error).__name__}).", started)
+    else:
+        events.log_file_stage(
+            entry["QUEUE_ID"], path, tpa, "BRONZE_LOAD", "SUCCESS" if outcome else "SKIPPED", started=started,
+            rows_processed=outcome,
+        )  # fmt: skip
+    finally:
+        beating.cancel()
+        await invalidate_bronze()
+
+
+async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
+    """Returns the rows loaded (0 for a duplicate)."""
+    file_type = parsing.detect_file_type(entry["FILE_NAME"])
+    if file_type == "UNKNOWN":
+        raise BadFile("The file type is not supported; use .csv, .txt, .xlsx or .xls")
+    async with _local_copy(entry["FILE_NAME"]) as local:
+        content_hash = entry["CONTENT_HASH"] or await in_file_thread(_sha256, local)
+        earlier = await _earlier_load(entry, content_hash)
+        if earlier is not None:
+            await _finish_duplicate(entry, content_hash, earlier)
+            return 0
+        layout = await in_file_thread(parsing.inspect_delimited, local) if file_type == "CSV" else None
+        await _extend_lease(entry["QUEUE_ID"])
+        beating.cancel()
+        try:
+            async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
+                await tx.execute(f"DELETE FROM {RAW_TABLE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
+                if layout is not None:
+                    rows = await _load_delimited(tx, entry, layout, content_hash)
+                else:
+                    rows = await _load_excel(tx, entry, local, content_hash)
+                await _mark_success(tx, entry, content_hash, rows)
+        except QueryError:
+            if layout is not None:
+                # The bulk load is strict but terse; a full read of the file names the offending line.
+                await in_file_thread(parsing.validate_delimited, local, layout)
+            raise
+    await _move_quietly(entry, "COMPLETED")
+    return rows
+
+
+@contextlib.asynccontextmanager
+async def _local_copy(path: str) -> AsyncIterator[Path]:
+    wh = warehouse()
+    local_path = getattr(wh.backend, "local_path", None)
+    if local_path is not None:
+        local = local_path("SRC", path)
+        if not local.is_file():
+            raise BadFile("The file is no longer in stage SRC")
+        yield local
+        return
+    with tempfile.TemporaryDirectory(dir=settings.UPLOAD_TEMP_DIR) as scratch:
+        yield await wh.stage_get("SRC", path, Path(scratch))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def _earlier_load(entry: dict[str, Any], content_hash: str) -> str | None:
+    return await warehouse().fetch_value(
+        f"SELECT FILE_NAME FROM {QUEUE} WHERE TPA = ? AND CONTENT_HASH = ? AND STATUS = 'SUCCESS' AND QUEUE_ID <> ? "
+        "ORDER BY PROCESSED_TIMESTAMP LIMIT 1",
+        (entry["TPA"], content_hash, entry["QUEUE_ID"]),
+    )
+
+
+async def _load_delimited(
+    tx: Transaction, entry: dict[str, Any], layout: parsing.DelimitedLayout, content_hash: str
+) -> int:
+    source = DelimitedSource(
+        layout.headers,
+        layout.delimiter,
+        layout.encoding,
+        constants={
+            '"TPA"': entry["TPA"],
+            '"FILE_NAME"': entry["FILE_NAME"].split("/", 1)[1],
+            '"FILE_TYPE"': "CSV",
+            '"CONTENT_HASH"': content_hash,
+            '"QUEUE_ID"': entry["QUEUE_ID"],
+            '"LOADED_BY"': entry["UPLOADED_BY"] or "system",
+        },
+    )
+    return await tx.load_delimited_as_json(
+        RAW_TABLE,
+        "SRC",
+        entry["FILE_NAME"],
+        source,
+        json_column='"RAW_DATA"',
+        row_number_column='"FILE_ROW_NUMBER"',
+        timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
+    )
+
+
+async def _load_excel(tx: Transaction, entry: dict[str, Any], local: Path, content_hash: str) -> int:
+    constants = (entry["TPA"], entry["FILE_NAME"].split("/", 1)[1])
+    trailer = ("EXCEL", content_hash, entry["QUEUE_ID"], entry["UPLOADED_BY"] or "system")
+    batches: Iterator[tuple[str, list[parsing.Record]]] = parsing.iter_excel_records(local, batch_size=EXCEL_BATCH_ROWS)
+    loaded = 0
+    while (batch := await in_file_thread(next, batches, None)) is not None:
+        sheet, records = batch
+        rows = [(*constants, sheet, number, record, *trailer) for number, record in records]
+        loaded += await tx.insert_rows(
+            RAW_TABLE, EXCEL_COLUMNS, rows, json_columns=['"RAW_DATA"'],
+            timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
+        )  # fmt: skip
+    return loaded
+
+
+async def _mark_success(tx: Transaction, entry: dict[str, Any], content_hash: str, rows: int) -> None:
+    changed = await tx.execute(
+        f"UPDATE {QUEUE} SET STATUS = 'SUCCESS', PROCESSED_TIMESTAMP = ?, ROWS_LOADED = ?, CONTENT_HASH = ?, "
+        "PROCESS_RESULT = ?, ERROR_MESSAGE = NULL, CLAIMED_BY = NULL, HEARTBEAT_AT = NULL "
+        "WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        (
+            utc_now(),
+            rows,
+            content_hash,
+            f"SUCCESS: Processed {rows} rows from {entry['FILE_NAME'].split('/', 1)[1]}",
+            entry["QUEUE_ID"],
+            worker.WORKER_ID,
+        ),
+    )
+    if not changed:
+        raise ClaimLost(entry["FILE_NAME"])
+
+
+async def _finish_duplicate(entry: dict[str, Any], content_hash: str, earlier: str) -> None:
+    await _finish(
+        entry,
+        "DUPLICATE",
+        process_result=f"DUPLICATE: same content as {earlier}, which is already loaded; no rows added",
+        content_hash=content_hash,
+    )
+    await _move_quietly(entry, "ARCHIVE")
+
+
+async def _finish_failed(entry: dict[str, Any], reason: str, started: datetime) -> None:
+    events.log_file_stage(
+        entry["QUEUE_ID"], entry["FILE_NAME"], entry["TPA"], "BRONZE_LOAD", "FAILED", started=started, error=reason
+    )
+    with contextlib.suppress(ClaimLost):
+        await _finish(entry, "FAILED", error_message=reason)
+        await _move_quietly(entry, "ERROR")
+
+
+async def _finish(
+    entry: dict[str, Any],
+    status: str,
+    *,
+    error_message: str | None = None,
+    process_result: str | None = None,
+    content_hash: str | None = None,
+) -> None:
+    changed = await warehouse().execute(
+        f"UPDATE {QUEUE} SET STATUS = ?, PROCESSED_TIMESTAMP = ?, ERROR_MESSAGE = ?, PROCESS_RESULT = ?, "
+        "CONTENT_HASH = COALESCE(?, CONTENT_HASH), ROWS_LOADED = 0, CLAIMED_BY = NULL, HEARTBEAT_AT = NULL "
+        "WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        (status, utc_now(), error_message, process_result, content_hash, entry["QUEUE_ID"], worker.WORKER_ID),
+    )
+    if not changed:
+        raise ClaimLost(entry["FILE_NAME"])
+
+
+async def _retry_later(entry: dict[str, Any], error: Exception, started: datetime) -> None:
+    attempts = int(entry["RETRY_COUNT"] or 0) + 1
+    if attempts > MAX_RETRIES:
+        reason = f"The warehouse failed {attempts} times while loading the file ({error}); giving up."
+        await _finish_failed(entry, reason, started)
+        return
+    retry_at = utc_now() + timedelta(seconds=RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
+    events.log_file_stage(
+        entry["QUEUE_ID"], entry["FILE_NAME"], entry["TPA"], "BRONZE_LOAD", "FAILED", started=started,
+        error=f"Transient warehouse error, retry {attempts} at {retry_at:%H:%M:%S}: {error}",
+    )  # fmt: skip
+    await warehouse().execute(
+        f"UPDATE {QUEUE} SET STATUS = 'PENDING', RETRY_COUNT = ?, NEXT_ATTEMPT_AT = ?, ERROR_MESSAGE = ?, "
+        "CLAIMED_BY = NULL, HEARTBEAT_AT = NULL WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        (attempts, retry_at, f"Retry {attempts} of {MAX_RETRIES} after: {error}", entry["QUEUE_ID"], worker.WORKER_ID),
+    )
+
+
+async def _heartbeat(queue_id: int) -> None:
+    while True:
+        await asyncio.sleep(heartbeat_seconds())
+        try:
+            await _touch(queue_id, utc_now())
+        except ClaimLost:
+            return
+        except TRANSIENT_ERRORS as error:
+            log.warning("heartbeat for queue entry %s failed: %s", queue_id, error)
+
+
+async def _extend_lease(queue_id: int) -> None:
+    # The load transaction updates this row at its end; a heartbeat committed meanwhile would make that update
+    # a write-write conflict, so the claim is extended once to cover the whole (time-limited) transaction.
+    await _touch(queue_id, utc_now() + timedelta(seconds=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT))
+
+
+async def _touch(queue_id: int, heartbeat_at: datetime) -> None:
+    touched = await warehouse().execute(
+        f"UPDATE {QUEUE} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        (heartbeat_at, queue_id, worker.WORKER_ID),
+    )
+    if not touched:
+        raise ClaimLost(str(queue_id))
+
+
+async def _move_quietly(entry: dict[str, Any], target_stage: str) -> None:
+    try:
+        await warehouse().stage_move("SRC", entry["FILE_NAME"], target_stage)
+    except Exception as error:
+        events.log_error("bronze.stage_move", error, tpa=entry["TPA"], context={"file": entry["FILE_NAME"]})
+
+
+async def process_all_pending() -> dict[str, int]:
+    handled = 0
+    while await process_next():
+        handled += 1
+    return {"records_processed": handled}
+
+
+async def discover_task() -> dict[str, int]:
+    return {"records_processed": await discover_files(user="DISCOVER_FILES_TASK")}
+
+
+async def discover_and_process() -> None:
+    await discover_files(user="process")
+    worker.wake()

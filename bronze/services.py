@@ -1,0 +1,576 @@
+"""Bronze use-cases: the file queue, raw records, stage files and the destructive resets."""
+
+import asyncio
+import json
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from bronze.parsing import detect_file_type
+from medallion import audit, events
+from medallion.caching import cached, invalidate
+from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.warehouse import Transaction, WarehouseError, warehouse
+from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, stage_name, tpa_code
+from tpa.services import get_tpa, list_tpas, require_active_tpa
+
+QUEUE = "BRONZE.FILE_PROCESSING_QUEUE"
+RAW = "BRONZE.RAW_DATA_TABLE"
+QUEUE_COLUMNS = (
+    "QUEUE_ID, FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, STATUS, DISCOVERED_TIMESTAMP, PROCESSED_TIMESTAMP, "
+    "ERROR_MESSAGE, PROCESS_RESULT, RETRY_COUNT, ROWS_LOADED, CONTENT_HASH, UPLOADED_BY"
+)
+RAW_COLUMNS = "RECORD_ID, FILE_NAME, SHEET_NAME, FILE_ROW_NUMBER, TPA, RAW_DATA, FILE_TYPE, LOAD_TIMESTAMP, LOADED_BY"
+STATUSES = ("PENDING", "PROCESSING", "SUCCESS", "FAILED", "DUPLICATE", "DELETED")
+FILE_TYPES = ("CSV", "EXCEL", "UNKNOWN")
+REPLACEABLE_STATUSES = ("PENDING", "FAILED", "DUPLICATE", "DELETED")
+QUEUE_NAMESPACE = "bronze_queue"
+RAW_NAMESPACE = "bronze_raw"
+MAX_FILE_NAME_LENGTH = 255
+MAX_SOURCE_FIELDS = 1000
+FIELD_PROFILE_RECORDS = 10000
+FIELD_SAMPLE_VALUES = 5
+
+ClearAllHook = Callable[[], Awaitable[list[str]]]
+clear_all_hooks: list[ClearAllHook] = []
+"""Silver registers here: each hook drops its registered physical tables and returns their names."""
+
+_clear_all_lock = asyncio.Lock()
+_background: set[asyncio.Task[Any]] = set()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+async def invalidate_bronze() -> None:
+    await invalidate(QUEUE_NAMESPACE, RAW_NAMESPACE)
+
+
+def checked_file_name(value: object) -> str:
+    """A stored file name: one path segment, printable, at most 255 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise validation_error("file", "The file name is empty.", code="invalid_file_name")
+    problems = [
+        ("/" in value or "\\" in value, "must not contain path separators"),
+        (value in (".", "..") or value.startswith("."), "must not start with a dot"),
+        (
+            any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value),
+            "must not contain control characters",
+        ),
+        (len(value) > MAX_FILE_NAME_LENGTH, f"must be at most {MAX_FILE_NAME_LENGTH} characters"),
+        (value != value.strip(), "must not start or end with spaces"),
+    ]
+    for failed, message in problems:
+        if failed:
+            raise validation_error("file", f"The file name {message}.", code="invalid_file_name")
+    return value
+
+
+def checked_stage_path(value: object, field: str = "file_path") -> tuple[str, str]:
+    """`<TPA>/<file name>` exactly as listed in a stage -> (TPA, file name)."""
+    if not isinstance(value, str) or value.count("/") != 1:
+        raise validation_error(field, "Use <TPA>/<file name> as listed.", code="invalid_file_name")
+    folder, name = value.split("/")
+    try:
+        if tpa_code(folder) != folder:
+            raise InvalidIdentifier(folder)
+    except InvalidIdentifier:
+        raise validation_error(field, "The folder is not a TPA code.", code="invalid_file_name") from None
+    return folder, checked_file_name(name)
+
+
+def checked_stage(value: object) -> str:
+    try:
+        return stage_name(value)
+    except InvalidIdentifier:
+        raise not_found("stage_not_found", f"Stage {str(value)[:60]} does not exist.") from None
+
+
+def _where(conditions: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    clauses = [clause for clause, _ in conditions]
+    params = [value for _, values in conditions for value in values]
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _in(column: str, values: Sequence[Any]) -> tuple[str, Sequence[Any]]:
+    return f"{column} IN ({', '.join('?' for _ in values)})", values
+
+
+def _tpa_condition(value: str | None) -> list[tuple[str, Sequence[Any]]]:
+    """An optional TPA filter; an unknown or malformed code matches nothing."""
+    if not value:
+        return []
+    try:
+        return [("TPA = ?", (tpa_code(value),))]
+    except InvalidIdentifier:
+        return [("1 = 0", ())]
+
+
+# --------------------------------------------------------------------------- queue reads
+
+
+@cached(QUEUE_NAMESPACE, ttl=30)
+async def list_queue(
+    tpa: str | None = None,
+    statuses: list[str] | None = None,
+    file_type: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    conditions = _tpa_condition(tpa)
+    if statuses:
+        conditions.append(_in("STATUS", statuses))
+    if file_type:
+        conditions.append(("FILE_TYPE = ?", (file_type,)))
+    where, params = _where(conditions)
+    return await warehouse().fetch_all(
+        f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} {where} "
+        "ORDER BY DISCOVERED_TIMESTAMP DESC, QUEUE_ID DESC LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+
+
+@cached(QUEUE_NAMESPACE, ttl=30)
+async def status_summary(tpa: str | None = None) -> list[dict[str, Any]]:
+    where, params = _where(_tpa_condition(tpa))
+    return await warehouse().fetch_all(
+        "SELECT TPA, STATUS, COUNT(*) AS FILE_COUNT, COALESCE(SUM(FILE_SIZE_BYTES), 0) AS TOTAL_BYTES, "
+        f"MIN(DISCOVERED_TIMESTAMP) AS OLDEST_FILE, MAX(DISCOVERED_TIMESTAMP) AS NEWEST_FILE FROM {QUEUE} {where} "
+        "GROUP BY TPA, STATUS ORDER BY TPA, STATUS",
+        params,
+    )
+
+
+async def queue_counts(tpa: str | None = None) -> dict[str, int]:
+    counts = dict.fromkeys(STATUSES, 0)
+    for row in await status_summary(tpa):
+        counts[row["STATUS"]] = counts.get(row["STATUS"], 0) + int(row["FILE_COUNT"])
+    return counts
+
+
+async def get_queue_entry(queue_id: int) -> dict[str, Any]:
+    row = await warehouse().fetch_one(f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
+    if row is None:
+        raise not_found("queue_item_not_found", f"Queue entry {queue_id} does not exist.")
+    return row
+
+
+async def _entry_for_path(path: str, within: Transaction | None = None) -> dict[str, Any] | None:
+    return await (within or warehouse()).fetch_one(
+        f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE FILE_NAME = ? ORDER BY QUEUE_ID DESC LIMIT 1", (path,)
+    )
+
+
+# --------------------------------------------------------------------------- raw reads
+
+
+def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[tuple[str, Sequence[Any]]]:
+    conditions = _tpa_condition(tpa)
+    if file_name:
+        conditions.append(("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
+    if search:
+        conditions.append(("POSITION(LOWER(?) IN LOWER(TO_JSON(RAW_DATA))) > 0", (search,)))
+    return conditions
+
+
+@cached(RAW_NAMESPACE, ttl=60)
+async def raw_records(
+    tpa: str | None = None,
+    file_name: str | None = None,
+    search: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    where, params = _where(_raw_conditions(tpa, file_name, search))
+    rows = await warehouse().fetch_all(
+        f"SELECT {RAW_COLUMNS} FROM {RAW} {where} "
+        "ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    for row in rows:
+        row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]
+    return rows
+
+
+@cached(RAW_NAMESPACE, ttl=60)
+async def raw_count(tpa: str | None = None, file_name: str | None = None, search: str | None = None) -> int:
+    where, params = _where(_raw_conditions(tpa, file_name, search))
+    return int(await warehouse().fetch_value(f"SELECT COUNT(*) AS N FROM {RAW} {where}", params) or 0)
+
+
+@cached(RAW_NAMESPACE, ttl=60)
+async def raw_stats(tpa: str | None = None) -> dict[str, Any]:
+    where, params = _where(_tpa_condition(tpa))
+    row = await warehouse().fetch_one(
+        "SELECT COUNT(*) AS TOTAL_ROWS, COUNT(DISTINCT TPA || '/' || FILE_NAME) AS TOTAL_FILES, "
+        "COUNT(DISTINCT TPA) AS TOTAL_TPAS, MIN(LOAD_TIMESTAMP) AS EARLIEST_LOAD, "
+        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} {where}",
+        params,
+    )
+    row = row or {}
+    return {
+        "total_rows": int(row.get("TOTAL_ROWS") or 0),
+        "total_files": int(row.get("TOTAL_FILES") or 0),
+        "total_tpas": int(row.get("TOTAL_TPAS") or 0),
+        "earliest_load": row.get("EARLIEST_LOAD"),
+        "latest_load": row.get("LATEST_LOAD"),
+    }
+
+
+@cached(RAW_NAMESPACE, ttl=120)
+async def source_fields(tpa: str) -> list[str]:
+    """Distinct top-level keys; every record of one file and sheet has the same keys, so one record each suffices."""
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    rows = await warehouse().fetch_all(
+        "SELECT DISTINCT f.KEY AS FIELD FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? "
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY QUEUE_ID, FILE_NAME, SHEET_NAME ORDER BY RECORD_ID) = 1) r, "
+        "LATERAL FLATTEN(input => r.RAW_DATA) f",
+        (code,),
+        timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
+    )
+    return sorted(row["FIELD"] for row in rows)[:MAX_SOURCE_FIELDS]
+
+
+@cached(RAW_NAMESPACE, ttl=120)
+async def field_profile(tpa: str) -> list[dict[str, Any]]:
+    """Per source field: how many of the latest records fill it, and a few distinct sample values."""
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    rows = await warehouse().fetch_all(
+        "SELECT f.KEY AS FIELD, COUNT(*) AS RECORDS, COUNT(f.VALUE::STRING) AS FILLED, "
+        "ARRAY_AGG(DISTINCT f.VALUE::STRING) AS SAMPLES FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE "
+        "WHERE TPA = ? ORDER BY RECORD_ID DESC LIMIT ?) r, LATERAL FLATTEN(input => r.RAW_DATA) f "
+        "GROUP BY f.KEY ORDER BY f.KEY",
+        (code, FIELD_PROFILE_RECORDS),
+        timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
+    )
+    for row in rows:
+        samples = json.loads(row["SAMPLES"]) if isinstance(row["SAMPLES"], str) else row["SAMPLES"] or []
+        row["SAMPLES"] = [value for value in samples if value is not None][:FIELD_SAMPLE_VALUES]
+    return rows
+
+
+# --------------------------------------------------------------------------- upload
+
+
+async def register_upload(
+    tpa: str, name: str, local_path: Path, size: int, sha256: str, *, user: str | None
+) -> dict[str, Any]:
+    """Land an uploaded file in SRC/<TPA>/ and (re)queue it as PENDING."""
+    code = (await require_active_tpa(tpa))["TPA_CODE"]
+    file_name = checked_file_name(name)
+    file_type = detect_file_type(file_name)
+    if file_type == "UNKNOWN":
+        raise validation_error("file", "Upload a .csv, .txt, .xlsx or .xls file.", code="unsupported_file_type")
+    path = f"{code}/{file_name}"
+    existing = await _entry_for_path(path)
+    _refuse_replacing(existing)
+    wh = warehouse()
+    await wh.stage_put(local_path, "SRC", path)
+    try:
+        async with wh.transaction() as tx:
+            queue_id = await _requeue(tx, existing, path, code, file_type, size, sha256, user)
+            await audit.record(
+                user, "UPLOAD", "BRONZE_FILE", path, tpa=code, after={"size": size, "sha256": sha256}, within=tx
+            )
+    except BaseException:
+        if existing is None:
+            await asyncio.shield(wh.stage_remove("SRC", path))
+        raise
+    await invalidate_bronze()
+    events.log_event("INFO", "bronze.upload", f"Uploaded {path} ({size} bytes)", user=user, tpa=code)
+    return {"queue_id": queue_id, "file_name": file_name, "tpa": code, "size": size}
+
+
+def _refuse_replacing(existing: dict[str, Any] | None) -> None:
+    if existing is None:
+        return
+    if existing["STATUS"] == "PROCESSING":
+        raise conflict("file_in_processing", f"{existing['FILE_NAME']} is being processed right now.")
+    if existing["STATUS"] == "SUCCESS":
+        raise conflict(
+            "file_already_loaded",
+            f"{existing['FILE_NAME']} is already loaded; delete its data first to load it again.",
+        )
+
+
+async def _requeue(
+    tx: Transaction,
+    existing: dict[str, Any] | None,
+    path: str,
+    tpa: str,
+    file_type: str,
+    size: int,
+    sha256: str | None,
+    user: str | None,
+) -> int:
+    if existing is None:
+        await tx.execute(
+            f"INSERT INTO {QUEUE} (FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, CONTENT_HASH, STATUS, "
+            "DISCOVERED_TIMESTAMP, RETRY_COUNT, UPLOADED_BY) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 0, ?)",
+            (path, tpa, file_type, size, sha256, utc_now(), user),
+        )
+        return int(await tx.fetch_value(f"SELECT MAX(QUEUE_ID) AS ID FROM {QUEUE} WHERE FILE_NAME = ?", (path,)))
+    changed = await tx.execute(
+        f"UPDATE {QUEUE} SET STATUS = 'PENDING', FILE_TYPE = ?, FILE_SIZE_BYTES = ?, CONTENT_HASH = ?, "
+        "DISCOVERED_TIMESTAMP = ?, PROCESSING_STARTED = NULL, PROCESSED_TIMESTAMP = NULL, ERROR_MESSAGE = NULL, "
+        "PROCESS_RESULT = NULL, RETRY_COUNT = 0, NEXT_ATTEMPT_AT = NULL, CLAIMED_BY = NULL, HEARTBEAT_AT = NULL, "
+        "ROWS_LOADED = NULL, UPLOADED_BY = ? WHERE QUEUE_ID = ? AND STATUS = ?",
+        (file_type, size, sha256, utc_now(), user, existing["QUEUE_ID"], existing["STATUS"]),
+    )
+    if not changed:
+        raise conflict("file_in_processing", f"{path} changed state while uploading; try again.")
+    return int(existing["QUEUE_ID"])
+
+
+# --------------------------------------------------------------------------- discovery and queue actions
+
+
+async def discover_files(*, user: str | None = None) -> int:
+    """Queue every SRC file placed there by other means (no queue entry yet); returns how many."""
+    wh = warehouse()
+    known_tpas = {t["TPA_CODE"] for t in await list_tpas()}
+    staged = [f for f in await wh.stage_list("SRC") if f.name.count("/") == 1 and f.name.split("/")[0] in known_tpas]
+    if not staged:
+        return 0
+    queued = {row["FILE_NAME"] for row in await wh.fetch_all(f"SELECT DISTINCT FILE_NAME FROM {QUEUE}")}
+    now = utc_now()
+    new_rows = [
+        (f.name, f.name.split("/")[0], detect_file_type(f.name), f.size, "PENDING", now, 0, user)
+        for f in staged
+        if f.name not in queued
+    ]
+    if new_rows:
+        await wh.insert_rows(
+            '"BRONZE"."FILE_PROCESSING_QUEUE"',
+            ['"FILE_NAME"', '"TPA"', '"FILE_TYPE"', '"FILE_SIZE_BYTES"', '"STATUS"', '"DISCOVERED_TIMESTAMP"',
+             '"RETRY_COUNT"', '"UPLOADED_BY"'],
+            new_rows,
+        )  # fmt: skip
+        await invalidate_bronze()
+        events.log_event("INFO", "bronze.discover", f"Discovered {len(new_rows)} file(s) in SRC", user=user)
+    return len(new_rows)
+
+
+async def reset_stuck(*, user: str | None = None) -> int:
+    """PROCESSING entries whose claim has had no heartbeat for the lease go back to PENDING."""
+    expired_before = utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
+    reset = await warehouse().execute(
+        f"UPDATE {QUEUE} SET STATUS = 'PENDING', ERROR_MESSAGE = 'Reset from stuck PROCESSING status', "
+        "CLAIMED_BY = NULL, HEARTBEAT_AT = NULL, PROCESSING_STARTED = NULL "
+        "WHERE STATUS = 'PROCESSING' AND (HEARTBEAT_AT IS NULL OR HEARTBEAT_AT < ?)",
+        (expired_before,),
+    )
+    if reset:
+        await invalidate_bronze()
+        events.log_event("WARNING", "bronze.reset_stuck", f"Reset {reset} stuck file(s) to PENDING", user=user)
+    return reset
+
+
+async def reprocess(queue_id: int, *, user: str | None) -> dict[str, Any]:
+    entry = await get_queue_entry(queue_id)
+    if entry["STATUS"] != "FAILED":
+        raise conflict("invalid_state", f"Only FAILED files can be reprocessed; this one is {entry['STATUS']}.")
+    wh = warehouse()
+    if any(f.name == entry["FILE_NAME"] for f in await wh.stage_list("ERROR", entry["FILE_NAME"])):
+        await wh.stage_move("ERROR", entry["FILE_NAME"], "SRC")
+    async with wh.transaction() as tx:
+        changed = await tx.execute(
+            f"UPDATE {QUEUE} SET STATUS = 'PENDING', ERROR_MESSAGE = NULL, PROCESS_RESULT = NULL, "
+            "PROCESSED_TIMESTAMP = NULL, PROCESSING_STARTED = NULL, NEXT_ATTEMPT_AT = NULL, CLAIMED_BY = NULL, "
+            "HEARTBEAT_AT = NULL WHERE QUEUE_ID = ? AND STATUS = 'FAILED'",
+            (queue_id,),
+        )
+        if not changed:
+            raise conflict("invalid_state", "The file changed state; reload and try again.")
+        await audit.record(
+            user, "REPROCESS", "BRONZE_FILE", entry["FILE_NAME"], tpa=entry["TPA"],
+            before={"STATUS": "FAILED"}, after={"STATUS": "PENDING"}, within=tx,
+        )  # fmt: skip
+    await invalidate_bronze()
+    return entry
+
+
+def run_in_background(work: Callable[[], Awaitable[Any]]) -> None:
+    task = asyncio.get_running_loop().create_task(_logged(work))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def _logged(work: Callable[[], Awaitable[Any]]) -> None:
+    try:
+        await work()
+    except Exception as error:
+        events.log_error("bronze.background", error)
+
+
+def background_running() -> bool:
+    return any(not task.done() for task in _background)
+
+
+async def background_idle() -> None:
+    while _background:
+        await asyncio.gather(*list(_background), return_exceptions=True)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+async def list_stage(stage: str) -> list[dict[str, Any]]:
+    files = await warehouse().stage_list(checked_stage(stage))
+    return [
+        {"name": f.name, "size": f.size, "md5": f.md5 or "", "last_modified": f.last_modified}
+        for f in sorted(files, key=lambda f: f.name)
+    ]
+
+
+async def stage_totals() -> dict[str, dict[str, int]]:
+    wh = warehouse()
+    totals = {}
+    for stage in STAGES:
+        files = await wh.stage_list(stage)
+        totals[stage] = {"count": len(files), "size": sum(f.size for f in files)}
+    return totals
+
+
+async def delete_stage_file(stage: str, file_path: object, *, user: str | None) -> dict[str, Any]:
+    stage = checked_stage(stage)
+    tpa, _ = checked_stage_path(file_path)
+    path = str(file_path)
+    wh = warehouse()
+    if not any(f.name == path for f in await wh.stage_list(stage, path)):
+        raise not_found("file_not_found", f"{path} is not in stage {stage}.")
+    entry = await _entry_for_path(path) if stage == "SRC" else None
+    if entry is not None and entry["STATUS"] == "PROCESSING":
+        raise conflict("file_in_processing", f"{path} is being processed right now.")
+    await wh.stage_remove(stage, path)
+    queue_action = "unchanged" if stage != "SRC" else "not_in_queue"
+    async with wh.transaction() as tx:
+        if entry is not None:
+            queue_action = await _forget_removed_file(tx, entry)
+        await audit.record(
+            user, "DELETE", "STAGE_FILE", f"{stage}/{path}", tpa=tpa, after={"queue_action": queue_action}, within=tx
+        )
+    await invalidate_bronze()
+    return {
+        "message": f"File deleted successfully from {stage} stage",
+        "file_path": path,
+        "stage_path": f"@{stage}/{path}",
+        "queue_action": queue_action,
+    }
+
+
+async def _forget_removed_file(tx: Transaction, entry: dict[str, Any]) -> str:
+    if entry["STATUS"] in ("PENDING", "FAILED"):
+        await tx.execute(f"DELETE FROM {QUEUE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
+        return "deleted"
+    if entry["STATUS"] == "SUCCESS":
+        await tx.execute(
+            f"UPDATE {QUEUE} SET STATUS = 'DELETED', ERROR_MESSAGE = 'File manually deleted from stage' "
+            "WHERE QUEUE_ID = ?",
+            (entry["QUEUE_ID"],),
+        )
+        return "marked_deleted"
+    return "unchanged"
+
+
+async def bulk_delete_stage_files(stage: str, file_paths: list[str], *, user: str | None) -> dict[str, Any]:
+    stage = checked_stage(stage)
+    succeeded: list[str] = []
+    failed: list[dict[str, str]] = []
+    for path in file_paths:
+        try:
+            await delete_stage_file(stage, path, user=user)
+        except ApiError as error:
+            failed.append({"file": path, "error": error.detail})
+        except WarehouseError as error:
+            failed.append({"file": path, "error": str(error)})
+        else:
+            succeeded.append(path)
+    return {
+        "message": f"Bulk delete completed: {len(succeeded)} succeeded, {len(failed)} failed",
+        "results": {"success": succeeded, "failed": failed, "total": len(file_paths)},
+    }
+
+
+# --------------------------------------------------------------------------- deleting data
+
+
+async def delete_file_data(file_name: str, tpa: str, *, user: str | None) -> dict[str, Any]:
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    name = file_name.rsplit("/", 1)[-1]
+    path = f"{code}/{name}"
+    entry = await _entry_for_path(path)
+    if entry is not None and entry["STATUS"] == "PROCESSING":
+        raise conflict("file_in_processing", f"{path} is being processed right now.")
+    async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
+        deleted = await tx.execute(f"DELETE FROM {RAW} WHERE TPA = ? AND FILE_NAME = ?", (code, name))
+        if entry is None and not deleted:
+            raise not_found("file_not_found", f"No data or queue entry for {path}.")
+        if entry is not None:
+            await tx.execute(
+                f"UPDATE {QUEUE} SET STATUS = 'DELETED', PROCESS_RESULT = ? WHERE QUEUE_ID = ?",
+                (f"Data deleted: {deleted} rows removed", entry["QUEUE_ID"]),
+            )
+        await audit.record(
+            user, "DELETE_DATA", "BRONZE_FILE", path, tpa=code, after={"rows_deleted": deleted}, within=tx
+        )
+    await invalidate_bronze()
+    return {
+        "message": f"Deleted {deleted} row(s) for file: {name}",
+        "file_name": name,
+        "tpa": code,
+        "rows_deleted": deleted,
+    }
+
+
+async def clear_all_data(*, user: str | None) -> dict[str, Any]:
+    if _clear_all_lock.locked():
+        raise conflict("operation_in_progress", "Clearing all data is already in progress.")
+    async with _clear_all_lock:
+        results: dict[str, list[str]] = {
+            "stages_cleared": [],
+            "tables_truncated": [],
+            "silver_tables_dropped": [],
+            "errors": [],
+        }
+        wh = warehouse()
+        for stage in STAGES:
+            try:
+                for staged in await wh.stage_list(stage):
+                    await wh.stage_remove(stage, staged.name)
+                results["stages_cleared"].append(stage)
+            except WarehouseError as error:
+                results["errors"].append(f"Stage {stage}: {error}")
+        async with wh.transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
+            for table in (RAW, QUEUE):
+                await tx.execute(f"DELETE FROM {table}")
+                results["tables_truncated"].append(table)
+            await audit.record(user, "CLEAR_ALL", "BRONZE", "ALL", within=tx)
+        for hook in clear_all_hooks:
+            try:
+                results["silver_tables_dropped"].extend(await hook())
+            except (ApiError, WarehouseError) as error:
+                results["errors"].append(str(error))
+        await invalidate_bronze()
+    events.log_event("WARNING", "bronze.clear_all", "All Bronze data cleared", user=user, details=results)
+    message = "All data cleared successfully" if not results["errors"] else "Data cleared with errors"
+    return {"message": message, "results": results}
+
+
+async def purge_tpa_rows(tx: Transaction, tpa: str) -> None:
+    await tx.execute(f"DELETE FROM {RAW} WHERE TPA = ?", (tpa,))
+    await tx.execute(f"DELETE FROM {QUEUE} WHERE TPA = ?", (tpa,))
+
+
+async def purge_tpa_files(tpa: str) -> int:
+    wh = warehouse()
+    for stage in STAGES:
+        for staged in await wh.stage_list(stage, f"{tpa}/"):
+            await wh.stage_remove(stage, staged.name)
+    await invalidate_bronze()
+    return 0
