@@ -1,0 +1,196 @@
+"""Physical Silver tables `SILVER."<TPA>_<TABLE>"`: creation from the definitions, registry, drop, purges."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from medallion import audit
+from medallion.caching import cached, invalidate
+from medallion.errors import conflict, not_found
+from medallion.warehouse import Transaction, WarehouseError, warehouse
+from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name, tpa_code
+from silver.schemas import CACHE_NAMESPACES, column_ddl, purge_hooks, schema_columns
+from tpa.services import get_tpa, require_active_tpa
+
+METADATA_COLUMNS = (
+    ("_RECORD_ID", "INTEGER"),
+    ("_FILE_NAME", "VARCHAR"),
+    ("_FILE_ROW_NUMBER", "INTEGER"),
+    ("_TPA", "VARCHAR"),
+    ("_BATCH_ID", "VARCHAR"),
+    ("_LOAD_TIMESTAMP", "TIMESTAMP_NTZ"),
+    ("_LOADED_BY", "VARCHAR"),
+)
+REGISTRY_COLUMNS = "TABLE_NAME, SCHEMA_TABLE, TPA, CREATED_AT, CREATED_BY, DESCRIPTION, LAST_UPDATED"
+
+# (TPA, schema table) pairs with a long run in progress in this process (auto-mapping, transform).
+# Processes sharing a Snowflake warehouse do not see each other's runs; the MERGE keyed on _RECORD_ID
+# keeps a concurrent transform harmless, and auto-mapping replaces its own suggestions atomically.
+_running: set[tuple[str, str]] = set()
+
+
+@contextlib.asynccontextmanager
+async def exclusive_operation(tpa: str, schema_table: str) -> AsyncIterator[None]:
+    """Hold (TPA, schema table) for one run; a second run gets 409 operation_in_progress."""
+    key = (tpa, schema_table)
+    if key in _running:
+        raise conflict("operation_in_progress", f"Another run for {tpa} {schema_table} is in progress.")
+    _running.add(key)
+    try:
+        yield
+    finally:
+        _running.discard(key)
+
+
+def operation_running(tpa: str, schema_table: str | None = None) -> bool:
+    return any(key[0] == tpa and schema_table in (None, key[1]) for key in _running)
+
+
+async def tpa_busy(tpa: str) -> bool:
+    return operation_running(tpa)
+
+
+def physical_name(tpa: str, schema_table: str) -> str:
+    return f"{tpa}_{schema_table}"
+
+
+@cached("silver_tables", ttl=60)
+async def list_tables(tpa: str | None = None) -> list[dict[str, Any]]:
+    """O7 rows, newest first, with row counts and sizes from INFORMATION_SCHEMA and mapping counts."""
+    where, params = ("WHERE c.TPA = ?", (tpa.upper(),)) if tpa else ("", ())
+    return await warehouse().fetch_all(
+        "SELECT c.TABLE_NAME, c.SCHEMA_TABLE, c.TPA, c.CREATED_AT, c.CREATED_BY, c.DESCRIPTION, "
+        "COALESCE(t.ROW_COUNT, 0) AS ROW_COUNT, COALESCE(t.BYTES, 0) AS BYTES, c.LAST_UPDATED, "
+        "COALESCE(m.MAPPINGS, 0) AS MAPPING_COUNT, COALESCE(m.APPROVED, 0) AS APPROVED_MAPPING_COUNT "
+        "FROM SILVER.CREATED_TABLES c "
+        "LEFT JOIN INFORMATION_SCHEMA.TABLES t ON t.TABLE_SCHEMA = 'SILVER' AND t.TABLE_NAME = c.TABLE_NAME "
+        "LEFT JOIN (SELECT TPA, TARGET_TABLE, COUNT(*) AS MAPPINGS, COUNT_IF(APPROVED) AS APPROVED "
+        "FROM SILVER.FIELD_MAPPINGS WHERE ACTIVE = TRUE GROUP BY TPA, TARGET_TABLE) m "
+        "ON m.TPA = c.TPA AND m.TARGET_TABLE = c.SCHEMA_TABLE "
+        f"{where} ORDER BY c.CREATED_AT DESC, c.TABLE_NAME",
+        params,
+        timeout=30,
+    )
+
+
+async def _registry_row(tpa: str, schema_table: str) -> dict[str, Any] | None:
+    return await warehouse().fetch_one(
+        f"SELECT {REGISTRY_COLUMNS}, WATERMARK_RECORD_ID FROM SILVER.CREATED_TABLES WHERE TPA = ? AND SCHEMA_TABLE = ?",
+        (tpa, schema_table),
+    )
+
+
+async def physical_table(tpa: object, schema_table: object) -> dict[str, Any]:
+    """The registry row of (TPA, schema table): 404 tpa_not_found or table_not_found."""
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    try:
+        name = table_name(schema_table)
+    except InvalidIdentifier:
+        raise not_found("table_not_found", "Physical table not found.") from None
+    row = await _registry_row(code, name)
+    if row is None:
+        raise not_found("table_not_found", f"Table {physical_name(code, name)} has not been created.")
+    return row
+
+
+@cached("silver_tables", ttl=60)
+async def table_exists(tpa: str, schema_table: str) -> dict[str, Any]:
+    """S9 from the registry alone: unknown TPA or table means exists false."""
+    name = physical_name(str(tpa).strip().upper(), str(schema_table).strip().upper())
+    try:
+        code, table = tpa_code(tpa), table_name(schema_table)
+    except InvalidIdentifier:
+        return {"exists": False, "physical_table_name": name}
+    return {"exists": await _registry_row(code, table) is not None, "physical_table_name": name}
+
+
+async def create_table(tpa: object, schema_table: object, *, user: str | None) -> dict[str, Any]:
+    """S10: create SILVER."<TPA>_<TABLE>" from the current definitions and register it."""
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    columns = await schema_columns(schema_table)
+    await require_active_tpa(code)
+    schema = columns[0]["TABLE_NAME"]
+    name = physical_name(code, schema)
+    target = quote("SILVER", name)
+    async with exclusive_operation(code, schema):
+        if await _registry_row(code, schema) or await _exists_in_warehouse(name):
+            raise conflict("table_exists", f"Table {name} already exists.")
+        definition = [column_ddl(column) for column in columns]
+        definition += [f"{quote(column)} {data_type}" for column, data_type in METADATA_COLUMNS]
+        try:
+            await warehouse().execute(f"CREATE TABLE {target} ({', '.join(definition)})")
+        except WarehouseError:
+            if await _exists_in_warehouse(name):
+                raise conflict("table_exists", f"Table {name} already exists.") from None
+            raise
+        try:
+            async with warehouse().transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO SILVER.CREATED_TABLES (TABLE_NAME, SCHEMA_TABLE, TPA, CREATED_BY, DESCRIPTION) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, schema, code, user, f"{schema} for {code}"),
+                )
+                after = {"schema_table": schema, "columns": len(columns)}
+                await audit.record(user, "CREATE", "SILVER_TABLE", name, tpa=code, after=after, within=tx)
+        except BaseException:
+            await warehouse().execute(f"DROP TABLE IF EXISTS {target}")
+            raise
+    await invalidate("silver_tables")
+    return {
+        "message": f"Table {name} created successfully",
+        "physical_table_name": name,
+        "result": f"Successfully created table: {name} ({len(columns)} columns + {len(METADATA_COLUMNS)} metadata "
+        "columns)",
+    }
+
+
+async def _exists_in_warehouse(name: str) -> bool:
+    row = await warehouse().fetch_one(
+        "SELECT 1 AS X FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'SILVER' AND TABLE_NAME = ?", (name,)
+    )
+    return row is not None
+
+
+async def delete_table(tpa: object, schema_table: object, *, user: str | None) -> str:
+    """S11: drop the physical table, then remove its registry row, mappings and other per-table rows."""
+    row = await physical_table(tpa, schema_table)
+    code, schema, name = row["TPA"], row["SCHEMA_TABLE"], row["TABLE_NAME"]
+    async with exclusive_operation(code, schema):
+        await warehouse().execute(f"DROP TABLE IF EXISTS {quote('SILVER', name)}")
+        async with warehouse().transaction() as tx:
+            await tx.execute("DELETE FROM SILVER.CREATED_TABLES WHERE TPA = ? AND SCHEMA_TABLE = ?", (code, schema))
+            await tx.execute("DELETE FROM SILVER.FIELD_MAPPINGS WHERE TPA = ? AND TARGET_TABLE = ?", (code, schema))
+            for purge in purge_hooks:
+                await purge(tx, code, schema)
+            await audit.record(user, "DELETE", "SILVER_TABLE", name, tpa=code, before=row, within=tx)
+    await invalidate(*CACHE_NAMESPACES)
+    return name
+
+
+async def purge_tpa_mappings(tx: Transaction, tpa: str) -> None:
+    """TPA delete, inside its transaction: the TPA's mappings and other per-table rows."""
+    await tx.execute("DELETE FROM SILVER.FIELD_MAPPINGS WHERE TPA = ?", (tpa,))
+    schemas = await tx.fetch_all("SELECT DISTINCT SCHEMA_TABLE FROM SILVER.CREATED_TABLES WHERE TPA = ?", (tpa,))
+    for row in schemas:
+        for purge in purge_hooks:
+            await purge(tx, tpa, row["SCHEMA_TABLE"])
+
+
+async def drop_tpa_tables(tpa: str) -> int:
+    """TPA delete, after commit: drop its registered tables, then their registry rows (safe to retry)."""
+    return len(await _drop_registered("WHERE TPA = ?", (tpa,)))
+
+
+async def drop_all_registered_tables() -> list[str]:
+    """Clear-all: drop every registered physical table (never an unregistered one) and empty the registry."""
+    return await _drop_registered("", ())
+
+
+async def _drop_registered(where: str, params: tuple[Any, ...]) -> list[str]:
+    rows = await warehouse().fetch_all(f"SELECT TABLE_NAME FROM SILVER.CREATED_TABLES {where}", params)
+    names = [row["TABLE_NAME"] for row in rows]
+    for name in names:
+        await warehouse().execute(f"DROP TABLE IF EXISTS {quote('SILVER', name)}")
+    await warehouse().execute(f"DELETE FROM SILVER.CREATED_TABLES {where}", params)
+    await invalidate("silver_tables")
+    return names
