@@ -3,3 +3,29 @@ from django.apps import AppConfig
 
 class GoldConfig(AppConfig):
     name = "gold"
+    verbose_name = "Gold analytics"
+
+    def ready(self) -> None:
+        from ops.registry import register_task
+        from tpa import services as tpa_services
+
+        from . import refresh
+
+        if refresh.purge_tpa not in tpa_services.purge_in_transaction:
+            tpa_services.purge_in_transaction.append(refresh.purge_tpa)
+            tpa_services.purge_after_commit.append(refresh.forget_purged_tpa)
+        register_task(
+            "GOLD_REFRESH_TASK",
+            layer="GOLD",
+            run=refresh.scheduled_refresh,
+            description="Incremental Gold refresh of every TPA (months touched by new Silver batches), "
+            "followed by quality checks and business metrics",
+            schedule="USING CRON 0 2 * * * UTC",
+        )
+        register_task(
+            "GOLD_QUALITY_TASK",
+            layer="GOLD",
+            run=refresh.scheduled_quality,
+            description="Run the active Gold quality rules for every TPA",
+            predecessors=("GOLD_REFRESH_TASK",),
+        )

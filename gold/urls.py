@@ -1,3 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from gold import views
+
+urlpatterns = [
+    path("gold/analytics", views.analytics_page, name="gold-analytics"),
+    path("gold/analytics/<str:table_name>/export.csv", views.export_csv, name="gold-export"),
+    path("gold/metrics", views.metrics_page, name="gold-metrics"),
+    path("gold/quality", views.quality_page, name="gold-quality"),
+    path("gold/rules", views.rules_page, name="gold-rules"),
+]

@@ -26,6 +26,7 @@ NAVIGATION = (
             ("Transform", "/silver/transform"),
             ("Data", "/silver/data"),
             ("Quality", "/silver/quality"),
+            ("Quarantine", "/silver/quarantine"),
         ),
     ),
     (

@@ -17,5 +17,7 @@ class SilverConfig(AppConfig):
     name = "silver"
 
     def ready(self) -> None:
+        from silver import transform
+
         register_definitions()
-        # Transform / quality registrations go below this line.
+        transform.register()

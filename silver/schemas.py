@@ -22,7 +22,7 @@ CSV_HEADER = ("TABLE_NAME", "COLUMN_NAME", "DATA_TYPE", "NULLABLE", "DEFAULT_VAL
 MAX_DESCRIPTION = 2000
 MAX_DEFAULT = 500
 MAX_VARCHAR = 16_777_216
-CACHE_NAMESPACES = ("silver_schemas", "silver_tables", "silver_mappings")
+CACHE_NAMESPACES = ("silver_schemas", "silver_tables", "silver_mappings", "silver_rules", "silver_quality")
 
 # Rows other Silver modules keep per (TPA, schema table), e.g. transformation rules and quality results.
 # Each hook deletes them inside the caller's transaction; a TPA of None means every TPA.

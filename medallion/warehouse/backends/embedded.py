@@ -1,6 +1,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import warnings
@@ -11,6 +12,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from fakesnow.cursor import FakeSnowflakeCursor
+from sqlglot import exp
 
 from ..errors import QueryError, WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES
@@ -20,7 +23,35 @@ warnings.filterwarnings("ignore", message=".*Arrow output.*")
 warnings.filterwarnings("ignore", module="fakesnow")
 
 RESULTS_CACHE_LIMIT = 256
+TRANSLATION_CACHE_LIMIT = 4096
+READ_ONLY_STATEMENT = re.compile(r"^\s*(SELECT|WITH)\b(?!.*\b(IDENTIFIER|RESULT_SCAN|LAST_QUERY_ID)\s*\()", re.I | re.S)
+_translations: dict[tuple[str, str | None, str | None], Any] = {}
 SEARCHED_SCHEMAS = ("PUBLIC", "OPS", "BRONZE", "SILVER", "GOLD")
+
+
+class TranslationCachingCursor(FakeSnowflakeCursor):
+    """Reuses fakesnow's Snowflake-to-DuckDB translation of read-only statements.
+
+    Parsing and some thirty tree transforms cost several milliseconds of CPU per statement, under the GIL;
+    the result itself is never cached. Writes and DDL keep fakesnow's full path (their translation has
+    side effects such as sequences for IDENTITY columns).
+    """
+
+    def execute(self, command: str, params: Any = None, *args: Any, **kwargs: Any) -> "TranslationCachingCursor":
+        if args or kwargs or not READ_ONLY_STATEMENT.match(command):
+            return super().execute(command, params, *args, **kwargs)
+        key = (command, self._conn.database, self._conn.schema)
+        translated = _translations.get(key)
+        if translated is None:
+            super().execute(command, params)
+            if len(_translations) >= TRANSLATION_CACHE_LIMIT:
+                _translations.clear()
+            _translations[key] = self._last_transformed.copy()
+            return self
+        self._sqlstate = None
+        bound = list(params) if params is not None else None
+        self._execute(translated.copy(), bound if translated.find(exp.Placeholder) else None)
+        return self
 
 
 class EmbeddedConnection:
@@ -93,7 +124,7 @@ class EmbeddedBackend(Backend):
     def _cursor(self, raw: EmbeddedConnection, sql: str, params: Params) -> Any:
         raw.interrupted.clear()
         self._simulate_remote_latency(raw)
-        cursor = raw.fake.cursor()
+        cursor = TranslationCachingCursor(conn=raw.fake, duck_conn=raw.duck)
         cursor.execute(sql, params or None)
         self._trim_results_cache()
         return cursor

@@ -1,0 +1,280 @@
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+
+from gold import charts, metrics, refresh, rules, services
+from medallion.api import api, boolean, created, json_object, page_params, text
+from medallion.pages import page, render_page, selected_tpa
+from tpa.services import get_tpa
+
+DASHBOARD_PAGE_SIZE = 25
+UNIT_FORMATS = {"USD": charts.format_money, "COUNT": charts.format_count}
+
+
+def _tpa(request: HttpRequest) -> str:
+    return str(text(request.GET, "tpa", required=True, max_length=100)).strip().upper()
+
+
+async def _refresh_scope(body: dict[str, Any]) -> str | None:
+    code = text(body, "tpa", max_length=100)
+    if code is None or code.strip().upper() == rules.ALL_TPAS:
+        return None
+    return (await get_tpa(code))["TPA_CODE"]
+
+
+def _user(request: HttpRequest) -> str:
+    return request.user.get_username()
+
+
+# --- JSON API (G1-G9 and the Gold extras) ----------------------------------------------------------
+
+
+@api("viewer")
+async def analytics_rows(request: HttpRequest, table_name: str) -> list[dict[str, Any]]:
+    table = services.analytics_table(table_name)
+    limit, offset = page_params(request, 100, 1000)
+    return await services.analytics_rows(table, _tpa(request), limit, offset)
+
+
+@api("viewer")
+async def analytics_stats(request: HttpRequest, table_name: str) -> dict[str, Any]:
+    table = services.analytics_table(table_name)
+    return await services.analytics_stats(table, _tpa(request))
+
+
+@api("viewer")
+async def business_metrics(request: HttpRequest) -> list[dict[str, Any]]:
+    return await metrics.list_metrics(_tpa(request))
+
+
+@api("viewer")
+async def quality_results(request: HttpRequest) -> list[dict[str, Any]]:
+    limit, offset = page_params(request, 100, 1000)
+    return await services.quality_results(_tpa(request), limit, offset)
+
+
+@api("viewer")
+async def quality_stats(request: HttpRequest) -> dict[str, Any]:
+    return await services.quality_stats(_tpa(request))
+
+
+def rule_list(kind: str) -> Any:
+    @api("viewer")
+    async def view(request: HttpRequest) -> list[dict[str, Any]]:
+        return await rules.list_rules(kind, _tpa(request))
+
+    return view
+
+
+def rule_create(kind: str) -> Any:
+    @api("operator")
+    async def view(request: HttpRequest) -> HttpResponse:
+        return created(await rules.create_rule(kind, json_object(request), user=_user(request)))
+
+    return view
+
+
+def rule_update(kind: str) -> Any:
+    @api("operator")
+    async def view(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+        return await rules.update_rule(kind, rule_id, json_object(request), user=_user(request))
+
+    return view
+
+
+def rule_status(kind: str) -> Any:
+    @api("operator")
+    async def view(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+        active = bool(boolean(json_object(request), "is_active", required=True))
+        await rules.set_rule_active(kind, rule_id, active, user=_user(request))
+        verb = "activated" if active else "deactivated"
+        return {"message": f"Rule {verb} successfully", "rule_id": rule_id, "is_active": active}
+
+    return view
+
+
+@api("operator")
+async def run_refresh(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    full = bool(boolean(body, "full", default=False))
+    run = await refresh.refresh(await _refresh_scope(body), full=full, user=_user(request))
+    return {"message": f"Gold refresh {run['STATUS'].lower()}", **{key.lower(): value for key, value in run.items()}}
+
+
+@api("viewer")
+async def refresh_runs(request: HttpRequest) -> list[dict[str, Any]]:
+    limit, _ = page_params(request, 20, 200)
+    return await services.refresh_runs(request.GET.get("tpa") or rules.ALL_TPAS, limit)
+
+
+@api("operator")
+async def run_quality(request: HttpRequest) -> dict[str, Any]:
+    summary = await refresh.check_quality(await _refresh_scope(json_object(request)), user=_user(request))
+    return {
+        "message": f"Ran {summary.checks} quality checks",
+        "run_id": summary.run_id,
+        "checks": summary.checks,
+        "failures": summary.failures,
+        "warnings": summary.warnings,
+    }
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+async def _page_scope(request: HttpRequest) -> str:
+    return (await selected_tpa(request) or rules.ALL_TPAS).upper()
+
+
+def _page_table(value: str | None) -> str:
+    table = (value or "CLAIMS_ANALYTICS").upper()
+    if table not in rules.GOLD_TABLES:
+        raise Http404("Unknown Gold table")
+    return table
+
+
+def dashboard_charts(data: dict[str, Any]) -> dict[str, str]:
+    return {
+        "monthly": charts.line_chart(
+            [(f"{row['CLAIM_YEAR']}-{row['CLAIM_MONTH']:02d}", row["TOTAL_PAID"]) for row in data["monthly"]],
+            title="Monthly paid",
+        ),
+        "mix": charts.donut_chart(
+            [(row["CLAIM_TYPE"].title(), row["TOTAL_PAID"]) for row in data["mix"]], title="Paid by claim type"
+        ),
+        "providers": charts.bar_chart(
+            [(row["PROVIDER_NAME"] or row["PROVIDER_ID"], row["TOTAL_PAID"]) for row in data["providers"]],
+            title="Top providers by paid",
+        ),
+        "risk": charts.bar_chart(
+            [(row["RISK_TIER"].title(), row["MEMBERS"]) for row in data["risk"]],
+            title="Members by risk tier",
+            horizontal=False,
+            value_format=charts.format_count,
+        ),
+    }
+
+
+@page("viewer")
+async def analytics_page(request: HttpRequest) -> HttpResponse:
+    scope = await _page_scope(request)
+    table = _page_table(request.GET.get("table"))
+    offset = max(0, int(request.GET["offset"])) if request.GET.get("offset", "").isdigit() else 0
+    data, rows, total, runs = await asyncio.gather(
+        services.dashboard(scope),
+        services.analytics_rows(table, scope, DASHBOARD_PAGE_SIZE, offset),
+        services.analytics_count(table, scope),
+        services.refresh_runs(scope, 5),
+    )
+    kpis = data["kpis"]
+    cards = [
+        ("Total paid", charts.format_money(kpis["TOTAL_PAID"])),
+        ("Claims", charts.format_count(kpis["CLAIMS"])),
+        ("Members", charts.format_count(kpis["MEMBERS"])),
+        ("Paid per member", charts.format_money(kpis["PAID_PER_MEMBER"])),
+        ("Network discount", charts.format_percent(kpis["DISCOUNT_RATE"])),
+        ("High-risk members", charts.format_count(kpis["HIGH_RISK"])),
+    ]
+    return await render_page(
+        request,
+        "gold/analytics.html",
+        {
+            "scope": scope,
+            "cards": cards,
+            "charts": dashboard_charts(data),
+            "tables": rules.GOLD_TABLES,
+            "table": table,
+            "columns": list(rows[0]) if rows else [],
+            "rows": [list(row.values()) for row in rows],
+            "total": total,
+            "offset": offset,
+            "previous_offset": max(0, offset - DASHBOARD_PAGE_SIZE) if offset else None,
+            "next_offset": offset + DASHBOARD_PAGE_SIZE if offset + DASHBOARD_PAGE_SIZE < total else None,
+            "shown_to": min(offset + DASHBOARD_PAGE_SIZE, total),
+            "runs": runs,
+        },
+    )
+
+
+@page("viewer")
+async def export_csv(request: HttpRequest, table_name: str) -> StreamingHttpResponse:
+    table = _page_table(table_name)
+    scope = (request.GET.get("tpa") or await _page_scope(request)).upper()
+
+    async def lines() -> AsyncIterator[str]:
+        header_written = False
+        async for batch in services.export_rows(table, scope):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            if not header_written:
+                writer.writerow(list(batch[0]))
+                header_written = True
+            writer.writerows([list(row.values()) for row in batch])
+            yield buffer.getvalue()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{table.lower()}-{scope.lower()}.csv"'
+    return response
+
+
+@page("viewer")
+async def metrics_page(request: HttpRequest) -> HttpResponse:
+    scope = await _page_scope(request)
+    catalogue, history = await asyncio.gather(metrics.list_metrics(scope), metrics.metric_history(scope))
+    cards = []
+    for metric in catalogue:
+        value_format = UNIT_FORMATS.get(metric["METRIC_UNIT"], _percent_points)
+        points = [
+            (f"{row['COMPUTED_AT']:%m-%d %H:%M}", row["METRIC_VALUE"]) for row in history.get(metric["METRIC_ID"], [])
+        ]
+        cards.append(
+            {
+                **metric,
+                "value": value_format(metric["CURRENT_VALUE"]),
+                "previous": value_format(metric["PREVIOUS_VALUE"]),
+                "chart": charts.line_chart(points, title=metric["METRIC_NAME"], value_format=value_format, height=180),
+            }
+        )
+    return await render_page(request, "gold/metrics.html", {"scope": scope, "metrics": cards})
+
+
+def _percent_points(value: Any) -> str:
+    return charts.format_percent(None if value is None else float(value) / 100)
+
+
+@page("viewer")
+async def quality_page(request: HttpRequest) -> HttpResponse:
+    scope = await _page_scope(request)
+    latest, stats, history = await asyncio.gather(
+        services.latest_quality_results(scope), services.quality_stats(scope), services.quality_results(scope, 50, 0)
+    )
+    return await render_page(
+        request, "gold/quality.html", {"scope": scope, "latest": latest, "stats": stats, "history": history}
+    )
+
+
+@page("viewer")
+async def rules_page(request: HttpRequest) -> HttpResponse:
+    scope = await _page_scope(request)
+    transformation, quality_rules = await asyncio.gather(
+        rules.list_rules("transformation", scope), rules.list_rules("quality", scope)
+    )
+    return await render_page(
+        request,
+        "gold/rules.html",
+        {
+            "scope": scope,
+            "transformation_rules": transformation,
+            "quality_rules": quality_rules,
+            "gold_tables": rules.GOLD_TABLES,
+            "rule_tables": (rules.CLAIMS_FEED, *rules.GOLD_TABLES),
+            "quality_types": rules.QUALITY_RULE_TYPES,
+            "severities": rules.SEVERITIES,
+            "operators": rules.THRESHOLD_OPERATORS,
+            "rule_columns": rules.RULE_COLUMNS,
+        },
+    )
