@@ -114,6 +114,10 @@ async def receive(request: HttpRequest) -> ReceivedUpload:
         received = await loop.run_in_executor(_upload_executor, _parse, request, handler)
     except MultiPartParserError:
         raise ApiError(400, "malformed_request", "The multipart request could not be parsed.") from None
+    except OSError:
+        raise ApiError(
+            503, "upstream_unavailable", "The upload storage is full or not writable; nothing was stored. Try later."
+        ) from None
     if handler.exceeded:
         received.close()
         raise too_large()

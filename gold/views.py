@@ -1,13 +1,11 @@
 import asyncio
-import csv
-import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
 from gold import charts, metrics, refresh, rules, services
 from medallion.api import api, boolean, created, json_object, page_params, text
+from medallion.csv_export import csv_chunks
 from medallion.pages import page, render_page, selected_tpa
 from tpa.services import get_tpa
 
@@ -205,18 +203,8 @@ async def export_csv(request: HttpRequest, table_name: str) -> StreamingHttpResp
     table = _page_table(table_name)
     scope = (request.GET.get("tpa") or await _page_scope(request)).upper()
 
-    async def lines() -> AsyncIterator[str]:
-        header_written = False
-        async for batch in services.export_rows(table, scope):
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            if not header_written:
-                writer.writerow(list(batch[0]))
-                header_written = True
-            writer.writerows([list(row.values()) for row in batch])
-            yield buffer.getvalue()
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    rows = csv_chunks(services.export_rows(table, scope))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table.lower()}-{scope.lower()}.csv"'
     return response
 

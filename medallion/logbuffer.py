@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from medallion.warehouse import WarehouseError, warehouse
+from medallion.warehouse import warehouse
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ class LogBuffer:
             return 0
         try:
             await warehouse().insert_rows(self.table, self.columns, batch, json_columns=self.json_columns)
-        except WarehouseError as error:
+        except Exception as error:
             self.dropped += len(batch)
-            log.warning("could not write %d %s entries: %s", len(batch), self.table, error)
+            log.warning("could not write %d %s entries: %s", len(batch), self.table, type(error).__name__)
             return 0
         self.written += len(batch)
         return len(batch)

@@ -5,8 +5,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from silver.mappings import covered_by_approved, replace_suggestions, require_source_data
-from silver.matcher import TargetColumn, suggest_mappings
+from silver.mappings import covered_by_approved, replace_suggestions, require_source_data, source_layouts
+from silver.matcher import Suggestion, TargetColumn, suggest_mappings
 from silver.schemas import schema_columns
 from silver.tables import exclusive_operation
 from tpa.services import get_tpa, require_active_tpa
@@ -18,6 +18,7 @@ class AutoMapRun:
     schema_table: str
     source_fields: dict[str, list[str]]
     targets: list[TargetColumn]
+    layouts: list[dict[str, list[str]]]
 
 
 @asynccontextmanager
@@ -34,13 +35,28 @@ async def auto_map_run(tpa: object, target_table: object) -> AsyncIterator[AutoM
         yield AutoMapRun(
             code,
             table,
-            {field: values for field, values in samples.items() if field not in approved_sources},
+            _unmapped(samples, approved_sources),
             [
                 TargetColumn(column["COLUMN_NAME"], column["DATA_TYPE"], column["DESCRIPTION"] or "")
                 for column in columns
                 if column["COLUMN_NAME"] not in approved_targets
             ],
+            [_unmapped(layout, approved_sources) for layout in await source_layouts(code)],
         )
+
+
+def _unmapped(fields: dict[str, list[str]], approved_sources: set[str]) -> dict[str, list[str]]:
+    return {field: values for field, values in fields.items() if field not in approved_sources}
+
+
+def best_layout_suggestions(run: AutoMapRun, *, top_n: int, min_confidence: float) -> list[Suggestion]:
+    """Match each file layout on its own and keep the layout that fits the table best, so one table is never
+    mapped from fields that no single file has (medical fields from one file, pharmacy fields from another)."""
+    candidates = [
+        suggest_mappings(layout, run.targets, top_n=top_n, min_confidence=min_confidence)
+        for layout in run.layouts or [run.source_fields]
+    ]
+    return max(candidates, key=lambda suggestions: sum(s.confidence for s in suggestions), default=[])
 
 
 def run_result(created: int, kind: str, run: AutoMapRun, nothing_found: str) -> dict[str, Any]:
@@ -58,7 +74,7 @@ async def auto_map_ml(
 ) -> dict[str, Any]:
     """S17: score source fields against target columns and store the suggestions as unapproved ML_AUTO."""
     async with auto_map_run(tpa, target_table) as run:
-        suggestions = suggest_mappings(run.source_fields, run.targets, top_n=top_n, min_confidence=min_confidence)
+        suggestions = best_layout_suggestions(run, top_n=top_n, min_confidence=min_confidence)
         rows = [
             {
                 "SOURCE_FIELD": suggestion.source_field,

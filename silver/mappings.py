@@ -89,6 +89,28 @@ async def source_samples(tpa: str) -> dict[str, list[str]]:
     return dict(sorted(samples.items()))
 
 
+async def source_layouts(tpa: str) -> list[dict[str, list[str]]]:
+    """The distinct header layouts among the TPA's recent files (a TPA sends claims of several kinds and its
+    eligibility in differently laid out files), each with sample values per field."""
+    rows = await warehouse().fetch_all(
+        "SELECT r.QUEUE_ID, r.SHEET_NAME, f.KEY AS SOURCE_FIELD, ARRAY_AGG(DISTINCT f.VALUE::VARCHAR) AS SAMPLES "
+        "FROM (SELECT QUEUE_ID, SHEET_NAME, RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? AND FILE_ROW_NUMBER <= ? "
+        "ORDER BY RECORD_ID DESC LIMIT ?) r, LATERAL FLATTEN(input => r.RAW_DATA) f "
+        "GROUP BY r.QUEUE_ID, r.SHEET_NAME, f.KEY",
+        (tpa, SAMPLE_FIRST_ROWS_PER_FILE, SAMPLE_RECORDS),
+        timeout=60,
+    )
+    files: dict[tuple[Any, Any], dict[str, list[str]]] = {}
+    for row in rows:
+        files.setdefault((row["QUEUE_ID"], row["SHEET_NAME"]), {})[row["SOURCE_FIELD"]] = _json_list(
+            row["SAMPLES"]
+        )[:SAMPLES_PER_FIELD]
+    layouts: dict[frozenset[str], dict[str, list[str]]] = {}
+    for fields in files.values():
+        layouts.setdefault(frozenset(fields), fields)
+    return [dict(sorted(fields.items())) for fields in layouts.values()]
+
+
 def _json_list(value: Any) -> list[str]:
     values = json.loads(value) if isinstance(value, str) else value or []
     return [str(item) for item in values if item is not None]

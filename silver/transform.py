@@ -390,10 +390,40 @@ def _wrap(inner: Sql, projections: list[Sql]) -> Sql:
     )
 
 
+DATE_FORMATS = ("MM/DD/YYYY", "YYYYMMDD", "DD-MON-YYYY", "MM-DD-YYYY")
+MONEY_PATTERN = "^-?[$]?-?[0-9]{1,3}(,[0-9]{3})*([.][0-9]+)?$|^-?[$]?[0-9]+([.][0-9]+)?$"
+TIMESTAMP_FORMATS = (
+    "YYYY-MM-DD HH24:MI:SS",
+    'YYYY-MM-DD"T"HH24:MI:SS',
+    "MM/DD/YYYY HH24:MI:SS",
+    "YYYYMMDD HH24:MI:SS",
+    "YYYY-MM-DD",
+    "MM/DD/YYYY",
+    "YYYYMMDD",
+)
+
+
+def converted(value: str, data_type: str) -> str:
+    """TRY_CAST, lenient with the spellings TPAs send: US and compact dates, money with '$' and thousands
+    separators. A value that still does not convert comes out NULL (and goes to quarantine)."""
+    kind = data_type.split("(")[0].upper()
+    if kind == "DATE":
+        formats = ", ".join(f"TRY_TO_DATE({value}, '{pattern}')" for pattern in DATE_FORMATS)
+        return f"COALESCE(TRY_TO_DATE(LEFT({value}, 10), 'YYYY-MM-DD'), {formats})"
+    if kind == "TIMESTAMP_NTZ":
+        return "COALESCE(" + ", ".join(f"TRY_TO_TIMESTAMP({value}, '{p}')" for p in TIMESTAMP_FORMATS) + ")"
+    if kind in {"NUMBER", "FLOAT", "DECIMAL", "INTEGER"}:
+        money = f"REPLACE(REPLACE(TRIM({value}), '$', ''), ',', '')"
+        return (
+            f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
+        )
+    return f"TRY_CAST({value} AS {data_type})"
+
+
 def _typed(index: int, column: Column) -> Sql:
     default = _default(column)
     return Sql(
-        f"CASE WHEN {_raw(index)} IS NULL THEN {default.text} ELSE TRY_CAST({_raw(index)} AS {column.data_type}) END "
+        f"CASE WHEN {_raw(index)} IS NULL THEN {default.text} ELSE {converted(_raw(index), column.data_type)} END "
         f"AS {quote(column.name)}",
         default.params,
     )

@@ -1,19 +1,16 @@
 """Silver data viewer: paged, sorted, filtered and searched reads of a physical table, and streamed CSV."""
 
-import csv
-import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
+from medallion.csv_export import csv_chunks
 from medallion.errors import validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote
 from silver.transform_catalog import Column, PhysicalTable, physical_table, table_columns
 
 EXPORT_BATCH_ROWS = 1000
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -78,28 +75,9 @@ async def export(tpa: object, table: object, browse: Browse) -> tuple[str, Async
     )
 
 
-async def csv_stream(header: Sequence[str], sql: str, params: Sequence[Any]) -> AsyncIterator[str]:
+def csv_stream(header: Sequence[str], sql: str, params: Sequence[Any]) -> AsyncIterator[str]:
     """CSV text in chunks of one warehouse batch each: memory stays constant whatever the table size."""
-    yield _csv_lines([list(header)])
-    async for batch in warehouse().stream(sql, list(params), batch_size=EXPORT_BATCH_ROWS):
-        yield _csv_lines([[_cell(row[name]) for name in header] for row in batch])
-
-
-def _csv_lines(rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas: text starting with = + - @ TAB or CR gets a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return csv_chunks(warehouse().stream(sql, list(params), batch_size=EXPORT_BATCH_ROWS), header)
 
 
 def _known(value: str, names: set[str], field: str) -> str:

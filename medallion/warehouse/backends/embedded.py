@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -177,6 +178,10 @@ class EmbeddedBackend(Backend):
             return WarehouseTimeout("The statement was cancelled.")
         if isinstance(error, duckdb.TransactionException) and "Conflict" in text:
             return WarehouseConflict("Another change to the same rows happened at the same time.")
+        if isinstance(error, FileNotFoundError):
+            return QueryError("The staged file does not exist.", text)
+        if isinstance(error, OSError):
+            return WarehouseUnavailable("The stage storage is full or not writable; nothing was stored.")
         if isinstance(error, duckdb.IOException):
             return WarehouseUnavailable("The embedded warehouse storage is not available.")
         if isinstance(error, duckdb.ConnectionException):
@@ -267,7 +272,7 @@ class EmbeddedBackend(Backend):
     def stage_put(self, raw: Any, local_path: Path, stage: str, path: str) -> None:
         target = self._stage_path(stage, path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+        temporary = target.with_name(f".{uuid.uuid4().hex}.part")
         shutil.copyfile(local_path, temporary)
         os.replace(temporary, target)
 
