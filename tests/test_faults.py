@@ -178,6 +178,7 @@ async def test_warehouse_outage_answers_503_writes_nothing_and_recovers(faulty, 
 async def test_outage_during_a_load_requeues_the_file_and_the_retry_loads_it_once(faulty, operator_client, tpa,
                                                                                    monkeypatch):  # fmt: skip
     monkeypatch.setattr(processing, "RETRY_BACKOFF_SECONDS", 0)
+    await worker.run_until_idle()
     content = b"claim_id,amount\r\n" + b"".join(f"C{i},{i}\r\n".encode() for i in range(1, 501))
     assert (await upload(operator_client, tpa, "flaky.csv", content)).status_code == 201
     faulty.failing = frozenset({"load_delimited_as_json"})
@@ -205,6 +206,7 @@ async def test_outage_during_a_load_requeues_the_file_and_the_retry_loads_it_onc
 
 async def test_a_file_that_keeps_failing_ends_failed_with_the_reason(faulty, operator_client, tpa, monkeypatch):
     monkeypatch.setattr(processing, "RETRY_BACKOFF_SECONDS", 0)
+    await worker.run_until_idle()
     assert (await upload(operator_client, tpa, "doomed.csv", b"a,b\r\n1,2\r\n")).status_code == 201
     faulty.failing = frozenset({"load_delimited_as_json"})
     for _ in range(processing.MAX_RETRIES + 1):

@@ -61,8 +61,7 @@ async def test_metrics_token_for_scrapers(settings, anonymous_client):
     assert wrong.status_code == 401
 
 
-async def test_route_metrics_middleware_counts_by_route(settings, admin_client):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "ops.middleware.RouteMetricsMiddleware"]
+async def test_route_metrics_middleware_counts_by_route(admin_client):
     client = AsyncClient()
     await client.aforce_login(admin_client.user)
     before = requests.counts[("GET", "api/bronze/tasks", 200)]

@@ -181,7 +181,7 @@ async def test_manual_mapping_errors(operator_client, admin_client, claims_tpa):
         "(SELECT MAX(CLAIM_ID) FROM SILVER.CANARY)",
         "src; DROP TABLE SILVER.CANARY",
         "DROP TABLE SILVER.CANARY",
-        "SILVER.CANARY.ALIVE",
+        "SILVER.CANARY.X",
         "other_column",
         "SYSTEM$WHITELIST()",
         "UPPER(src) -- comment",

@@ -21,8 +21,8 @@ METADATA = ["_RECORD_ID", "_FILE_NAME", "_FILE_ROW_NUMBER", "_TPA", "_BATCH_ID",
 
 @pytest.fixture
 async def canary() -> Any:
-    await warehouse().execute("CREATE TABLE IF NOT EXISTS SILVER.CANARY (ALIVE INTEGER)")
-    await warehouse().execute("INSERT INTO SILVER.CANARY (ALIVE) VALUES (1)")
+    await warehouse().execute("CREATE TABLE IF NOT EXISTS SILVER.CANARY (X INTEGER)")
+    await warehouse().execute("INSERT INTO SILVER.CANARY (X) VALUES (1)")
     before = await warehouse().fetch_value("SELECT COUNT(*) FROM SILVER.CANARY")
 
     async def still_alive() -> bool:

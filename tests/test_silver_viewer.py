@@ -71,13 +71,14 @@ async def test_sort_filter_search_and_offset(viewer_client, claims):
 
 @pytest.mark.parametrize("injection", INJECTIONS)
 async def test_injection_in_every_name_is_refused_and_the_canary_survives(viewer_client, claims, canary, injection):
+    canary_rows = await warehouse().fetch_value(f"SELECT COUNT(*) FROM {canary}")
     for params in ({"sort": injection}, {"filter_column": injection, "filter_value": "1"}):
         response = await viewer_client.get(url(claims, **params))
         assert response.status_code == 422, params
     searched = await viewer_client.get(url(claims, search=injection, filter_column="STATUS", filter_value=injection))
     assert searched.status_code == 200 and searched.json()["total_count"] == 0
     assert (await viewer_client.get(f"/api/silver/data?tpa={claims.tpa}&table_name={injection}")).status_code == 404
-    assert await warehouse().fetch_value(f"SELECT COUNT(*) FROM {canary}") == 0
+    assert await warehouse().fetch_value(f"SELECT COUNT(*) FROM {canary}") == canary_rows
 
 
 async def test_csv_export_neutralises_formulas(viewer_client, claims):
