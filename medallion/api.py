@@ -71,7 +71,9 @@ def accepted(data: Any) -> HttpResponse:
 
 
 def api(role: str | None = "viewer") -> Callable[[View], View]:
-    """Authenticate, authorize, run the view and turn every failure into the contract's error shape."""
+    """Authenticate, authorize, run the view and turn every failure into the contract's error shape.
+
+    `role` is viewer, operator or admin; "authenticated" admits any signed-in user; None admits everyone."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)

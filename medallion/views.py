@@ -68,25 +68,13 @@ async def health_ready(request: HttpRequest) -> HttpResponse:
     return json_response({"status": "ready", "service": "running", "timestamp": _now()})
 
 
-@api(role=None)
+@api("authenticated")
 async def current_user(request: HttpRequest) -> dict[str, object]:
-    from medallion.roles import role_of
-
-    user = await request.auser()
-    if getattr(request, "bearer_invalid", False):
-        return error_response(
-            request,
-            401,
-            "invalid_token",
-            "The API token is unknown, revoked or expired.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    if not user.is_authenticated:
-        return error_response(request, 401, "not_authenticated", "Authentication is required.")
+    user = request.user
     info = warehouse().info
     return {
         "username": user.get_username(),
-        "role": await role_of(user),
+        "role": request.role,
         "warehouse": info.warehouse if info.kind == "snowflake" else "embedded",
         "database": info.database,
         "schema": info.schema,
