@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +25,9 @@ warnings.filterwarnings("ignore", message=".*Arrow output.*")
 warnings.filterwarnings("ignore", module="fakesnow")
 
 RESULTS_CACHE_LIMIT = 256
+# Translating Snowflake SQL is pure Python under the GIL: more translating threads than CPUs only make the
+# event loop wait longer for the GIL, so the rest wait here (DuckDB itself runs without the GIL).
+TRANSLATING_THREADS_PER_CPU = 2
 TRANSLATION_CACHE_LIMIT = 4096
 READ_ONLY_STATEMENT = re.compile(r"^\s*(SELECT|WITH)\b(?!.*\b(IDENTIFIER|RESULT_SCAN|LAST_QUERY_ID)\s*\()", re.I | re.S)
 _translations: dict[tuple[str, str | None, str | None], Any] = {}
@@ -74,6 +78,7 @@ class EmbeddedBackend(Backend):
         self.inject_latency = inject_latency_ms / 1000
         self._instance: Any = None
         self._instance_lock = threading.RLock()
+        self._translation_slots = threading.BoundedSemaphore(TRANSLATING_THREADS_PER_CPU * (os.cpu_count() or 2))
 
     def _fakesnow(self) -> Any:
         with self._instance_lock:
@@ -122,11 +127,22 @@ class EmbeddedBackend(Backend):
         if self.inject_latency and raw.interrupted.wait(self.inject_latency):
             raise WarehouseTimeout("The statement was cancelled.")
 
+    @contextlib.contextmanager
+    def _translating(self, raw: EmbeddedConnection) -> Iterator[None]:
+        while not self._translation_slots.acquire(timeout=0.05):
+            if raw.interrupted.is_set():
+                raise WarehouseTimeout("The statement was cancelled.")
+        try:
+            yield
+        finally:
+            self._translation_slots.release()
+
     def _cursor(self, raw: EmbeddedConnection, sql: str, params: Params) -> Any:
         raw.interrupted.clear()
         self._simulate_remote_latency(raw)
         cursor = TranslationCachingCursor(conn=raw.fake, duck_conn=raw.duck)
-        cursor.execute(sql, params or None)
+        with self._translating(raw):
+            cursor.execute(sql, params or None)
         self._trim_results_cache()
         return cursor
 
@@ -141,7 +157,8 @@ class EmbeddedBackend(Backend):
     def execute_many(self, raw: EmbeddedConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         cursor = raw.fake.cursor()
         self._simulate_remote_latency(raw)
-        cursor.executemany(sql, rows)
+        with self._translating(raw):
+            cursor.executemany(sql, rows)
         self._trim_results_cache()
         return len(rows)
 
