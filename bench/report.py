@@ -173,10 +173,12 @@ def _goal_ingestion(results: dict[str, Any]) -> tuple[str, bool]:
 
 
 def _pipeline_goal(entry: dict[str, Any], goal: float) -> tuple[str, bool]:
+    without = entry["ratio_without_injected_latency"]
+    without_text = "n/a" if without is None else f"{without:.2f}"
     return (
         f"{entry['ratio']:.2f} ({entry['rows']:,} rows: {entry['app_seconds']:.1f} s vs "
-        f"{entry['duckdb_seconds']:.1f} s; {entry['ratio_without_injected_latency']:.2f} without the "
-        f"{entry['injected_latency_s']:.1f} s of injected latency)",
+        f"{entry['duckdb_seconds']:.1f} s; {without_text} without the "
+        f"{entry['injected_latency_s']:.1f} s of injected latency, whose statements partly overlap)",
         entry["ratio"] <= goal,
     )
 
