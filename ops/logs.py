@@ -9,12 +9,22 @@ from typing import Any
 from medallion import audit
 from medallion.api import integer, text
 from medallion.errors import not_found, validation_error
+from medallion.events import application_log, error_log, file_processing_log
+from medallion.middleware import api_request_log
 from medallion.warehouse import warehouse
 from ops.clock import days_ago, utc_now
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EXECUTION_STATUSES = ("STARTED", "RUNNING", "SUCCESS", "FAILED", "SKIPPED")
 RESOLUTION_STATUSES = ("UNRESOLVED", "INVESTIGATING", "RESOLVED")
+ERROR_RESOLUTION_COLUMNS = (
+    "RESOLUTION_STATUS",
+    "RESOLUTION_NOTES",
+    "RESOLVED_BY",
+    "RESOLVED_AT",
+    "STATUS_CHANGED_BY",
+    "STATUS_CHANGED_AT",
+)
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 _CONDITIONS = {
@@ -48,9 +58,9 @@ LOGS: dict[str, LogSpec] = {
         "OPS.APPLICATION_LOG",
         "LOG_ID",
         "LOG_TIMESTAMP",
-        ("LOG_ID", "LOG_TIMESTAMP", "LOG_LEVEL", "LOG_SOURCE", "LOG_MESSAGE", "LOG_DETAILS", "USER_NAME", "TPA_CODE"),
+        ("LOG_ID", *application_log.columns),
         (Filter("level", "LOG_LEVEL", choices=LOG_LEVELS), Filter("source", "LOG_SOURCE"), Filter("tpa", "TPA_CODE")),
-        ("LOG_DETAILS",),
+        application_log.json_columns,
     ),
     "tasks": LogSpec(
         "OPS.TASK_EXECUTION_LOG",
@@ -77,78 +87,33 @@ LOGS: dict[str, LogSpec] = {
         "OPS.FILE_PROCESSING_LOG",
         "PROCESSING_LOG_ID",
         "STAGE_END",
-        (
-            "PROCESSING_LOG_ID",
-            "QUEUE_ID",
-            "FILE_NAME",
-            "TPA_CODE",
-            "PROCESSING_STAGE",
-            "STAGE_STATUS",
-            "STAGE_START",
-            "STAGE_END",
-            "STAGE_DURATION_MS",
-            "ROWS_PROCESSED",
-            "ROWS_FAILED",
-            "ERROR_MESSAGE",
-            "STAGE_DETAILS",
-        ),
+        ("PROCESSING_LOG_ID", *file_processing_log.columns),
         (Filter("file_name", "FILE_NAME", "contains"), Filter("stage", "PROCESSING_STAGE"), Filter("tpa", "TPA_CODE")),
-        ("STAGE_DETAILS",),
+        file_processing_log.json_columns,
     ),
     "errors": LogSpec(
         "OPS.ERROR_LOG",
         "ERROR_ID",
         "ERROR_TIMESTAMP",
-        (
-            "ERROR_ID",
-            "ERROR_TIMESTAMP",
-            "ERROR_LEVEL",
-            "ERROR_SOURCE",
-            "ERROR_TYPE",
-            "ERROR_MESSAGE",
-            "ERROR_STACK_TRACE",
-            "ERROR_CONTEXT",
-            "USER_NAME",
-            "TPA_CODE",
-            "RESOLUTION_STATUS",
-            "RESOLUTION_NOTES",
-            "RESOLVED_BY",
-            "RESOLVED_AT",
-            "STATUS_CHANGED_BY",
-            "STATUS_CHANGED_AT",
-        ),
+        ("ERROR_ID", *error_log.columns, *ERROR_RESOLUTION_COLUMNS),
         (
             Filter("source", "ERROR_SOURCE"),
             Filter("resolution_status", "RESOLUTION_STATUS", choices=RESOLUTION_STATUSES),
             Filter("tpa", "TPA_CODE"),
         ),
-        ("ERROR_CONTEXT",),
+        error_log.json_columns,
     ),
     "api-requests": LogSpec(
         "OPS.API_REQUEST_LOG",
         "REQUEST_ID",
         "REQUEST_TIMESTAMP",
-        (
-            "REQUEST_ID",
-            "REQUEST_UUID",
-            "REQUEST_TIMESTAMP",
-            "REQUEST_METHOD",
-            "REQUEST_PATH",
-            "REQUEST_PARAMS",
-            "RESPONSE_STATUS",
-            "RESPONSE_TIME_MS",
-            "CLIENT_IP",
-            "ERROR_MESSAGE",
-            "USER_NAME",
-            "USER_AGENT",
-            "TPA_CODE",
-        ),
+        ("REQUEST_ID", *api_request_log.columns, "ERROR_MESSAGE"),
         (
             Filter("method", "REQUEST_METHOD", choices=HTTP_METHODS),
             Filter("path", "REQUEST_PATH", "contains"),
             Filter("min_response_time", "RESPONSE_TIME_MS", "at_least"),
         ),
-        ("REQUEST_PARAMS",),
+        api_request_log.json_columns,
     ),
     "audit": LogSpec(
         "OPS.AUDIT_LOG",
