@@ -7,7 +7,6 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 
 from bronze.demo import DEMO_ROWS, load_demo_data
@@ -15,6 +14,7 @@ from bronze.processing import process_all_pending
 from bronze.samples import DEMO_LAYOUTS, TARGET_TABLES
 from gold.refresh import refresh
 from medallion.errors import ApiError
+from medallion.roles import grant_role
 from medallion.warehouse import close_warehouse
 from silver.automap import auto_map_ml
 from silver.mappings import approve_mapping, list_mappings
@@ -28,7 +28,7 @@ DEMO_ACTOR = "seed_demo"
 def ensure_demo_admin() -> str:
     """Create the demo admin once; returns the line to print (the password only when it was just set)."""
     user, created = get_user_model().objects.get_or_create(username=DEMO_USER)
-    user.groups.add(Group.objects.get_or_create(name="admin")[0])
+    grant_role(user, "admin")
     if not created:
         return f"Demo login: {DEMO_USER} (already existed; password unchanged)"
     password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)

@@ -1,11 +1,10 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 
 from medallion.models import ApiToken
-from medallion.roles import ROLES
+from medallion.roles import ROLES, grant_role
 
 
 class Command(BaseCommand):
@@ -21,6 +20,6 @@ class Command(BaseCommand):
         if created:
             user.set_password(secrets.token_urlsafe(24))
             user.save()
-        user.groups.set([Group.objects.get_or_create(name=role)[0]])
+        grant_role(user, role)
         _token, raw = ApiToken.issue(user, name)
         self.stdout.write(raw)
