@@ -5,6 +5,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,18 +82,11 @@ class AppServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"The server exited during start-up:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/api/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"The server did not answer within {STARTUP_TIMEOUT:g} s:\n{self.log_tail()}")
+        try:
+            wait_until_healthy(self.base_url, self.process, STARTUP_TIMEOUT, self.log_tail)
+        except TimeoutError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -144,3 +138,20 @@ def prepare_data_dir(data_dir: Path, secret_key: str) -> str:
 
 def new_secret_key() -> str:
     return secrets.token_urlsafe(50)
+
+
+def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float, describe: Callable[[], str]
+) -> None:
+    """Poll /api/health until it answers 200; fail early when the server process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited during start-up with {process.returncode}:\n{describe()}")
+        try:
+            if httpx.get(f"{base_url}/api/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"The server did not answer within {timeout:g} s:\n{describe()}")

@@ -1,6 +1,7 @@
 """A1: what the warehouse DDL declares against what the warehouse holds."""
 
 import asyncio
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +38,12 @@ def declared_objects(text: str) -> tuple[str, ...]:
     return tuple(f"{schema.upper()}.{name.upper()}" for schema, name in _DECLARED_OBJECT.findall(text))
 
 
-def declarations() -> list[Declared]:
-    return [Declared(m, declared_objects(m.path.read_text()) if m.path.suffix == ".sql" else ()) for m in discover()]
+@functools.cache
+def declarations() -> tuple[Declared, ...]:
+    """The DDL files do not change while the app runs: read them once, not on every request."""
+    return tuple(
+        Declared(m, declared_objects(m.path.read_text()) if m.path.suffix == ".sql" else ()) for m in discover()
+    )
 
 
 async def _existing_objects() -> set[str]:

@@ -9,15 +9,7 @@ from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name
 from silver import mappings, schemas, tables
 
-METADATA_COLUMNS = (
-    "_RECORD_ID",
-    "_FILE_NAME",
-    "_FILE_ROW_NUMBER",
-    "_TPA",
-    "_BATCH_ID",
-    "_LOAD_TIMESTAMP",
-    "_LOADED_BY",
-)
+METADATA_COLUMNS = tuple(name for name, _type in tables.METADATA_COLUMNS)
 _SQL_TYPE = re.compile(r"^[A-Z_]+(\(\s*\d+\s*(,\s*\d+\s*)?\))?$")
 _TEXT_TYPES = ("VARCHAR", "CHAR", "STRING", "TEXT")
 

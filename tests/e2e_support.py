@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.server import wait_until_healthy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 STARTUP_SECONDS = 90.0
@@ -139,18 +141,11 @@ class Server(Process):
     url: str = ""
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.popen.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.kill()
-        raise RuntimeError(f"the server did not answer within {STARTUP_SECONDS:g} s:\n{self.log()}")
+        try:
+            wait_until_healthy(self.url, self.popen, STARTUP_SECONDS, self.log)
+        except TimeoutError:
+            self.kill()
+            raise
 
     def client(self, token: str | None = None, timeout: float = 60.0) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -117,7 +117,11 @@ async def test_schema_validation_reports_unapplied_ddl(admin_client, monkeypatch
     alter_only.write_text("ALTER TABLE OPS.TASKS ADD COLUMN Y INT;\n")
     extra = [Migration(599, ddl.stem, ddl), Migration(598, alter_only.stem, alter_only)]
     monkeypatch.setattr(schema_check, "discover", lambda: [*discover(), *extra])
-    report = (await admin_client.get("/api/admin/validate-schema")).json()
+    schema_check.declarations.cache_clear()
+    try:
+        report = (await admin_client.get("/api/admin/validate-schema")).json()
+    finally:
+        schema_check.declarations.cache_clear()
     assert report["overall_status"] == "INCOMPLETE"
     assert report["gold"]["status"] == "FAIL"
     assert report["gold"]["existing_count"] == report["gold"]["required_count"] - 1
