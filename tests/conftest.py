@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.snowflake_emulator.fixtures import snowflake_emulator, snowflake_warehouse, warehouse_backend  # noqa: F401
+
 _data_dir = Path(os.environ["DATA_DIR"])
 
 
