@@ -164,6 +164,7 @@ async def _local_copy(path: str) -> AsyncIterator[Path]:
             raise BadFile("The file is no longer in stage SRC")
         yield local
         return
+    await asyncio.to_thread(Path(settings.UPLOAD_TEMP_DIR).mkdir, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.UPLOAD_TEMP_DIR) as scratch:
         yield await wh.stage_get("SRC", path, Path(scratch))
 

@@ -1,25 +1,34 @@
-from pathlib import Path
-
 import fakesnow
 import pytest
 
 from medallion.warehouse import DelimitedSource, Warehouse
-from medallion.warehouse.backends.snowflake import SnowflakeBackend, connect_options_from_url
+from medallion.warehouse.backends.snowflake import SnowflakeBackend, SnowflakeSession, connect_options_from_url
 
 
 def test_connect_options_from_url():
     options = connect_options_from_url(
         "snowflake://loader:p%40ss@acme-xy12345/ANALYTICS?warehouse=LOAD_WH&role=LOADER&schema=PUBLIC",
-        statement_timeout=90,
+        network_timeout=45,
+        login_timeout=20.5,
+        session_statement_timeout=660,
     )
     assert options["user"] == "loader" and options["password"] == "p@ss"
     assert options["account"] == "acme-xy12345" and options["database"] == "ANALYTICS"
     assert options["warehouse"] == "LOAD_WH" and options["role"] == "LOADER" and options["paramstyle"] == "qmark"
-    assert options["session_parameters"]["STATEMENT_TIMEOUT_IN_SECONDS"] == 90
+    assert options["session_parameters"]["STATEMENT_TIMEOUT_IN_SECONDS"] == 660
+    assert options["network_timeout"] == 45 and options["login_timeout"] == 21
+    assert options["client_session_keep_alive"] is False
     key_pair = connect_options_from_url("snowflake://svc@acct/DB?private_key_file=/k.p8&authenticator=SNOWFLAKE_JWT")
     assert key_pair["private_key_file"] == "/k.p8" and "password" not in key_pair
     named = connect_options_from_url("snowflake:///?connection_name=prod")
     assert named["connection_name"] == "prod" and "account" not in named
+    oauth = connect_options_from_url(
+        "snowflake://svc@acct/DB?token_file_path=/run/token&client_session_keep_alive=true"
+        "&network_timeout=30&login_timeout=10"
+    )
+    assert oauth["token_file_path"] == "/run/token" and oauth["authenticator"] == "oauth"
+    assert oauth["client_session_keep_alive"] is True
+    assert oauth["network_timeout"] == 30 and oauth["login_timeout"] == 10
 
 
 class RecordingConnection:
@@ -33,7 +42,7 @@ class RecordingConnection:
     def cursor(self):
         return self
 
-    def execute(self, sql, params=None):
+    def execute(self, sql, params=None, **_options):
         self.statements.append((sql, params))
         return self
 
@@ -44,26 +53,29 @@ class RecordingConnection:
     rowcount = 0
 
 
-def test_stage_and_copy_statements():
-    backend = SnowflakeBackend({"database": "MEDALLION"}, "MEDALLION")
-    raw = RecordingConnection()
-    backend.stage_put(raw, Path("/tmp/x/claims.csv"), "SRC", "ACME/claims.csv")
+def test_stage_and_copy_statements(tmp_path):
+    backend = SnowflakeBackend({"database": "SETTINGS_DB", "network_timeout": 5}, "SETTINGS_DB")
+    connection = RecordingConnection()
+    raw = SnowflakeSession(connection, "MEDALLION")
+    (tmp_path / "upload.part").write_bytes(b"a\n")
+    backend.stage_put(raw, tmp_path / "upload.part", "SRC", "ACME/claims.csv")
     backend.stage_remove(raw, "ERROR", "ACME/it's.csv")
     source = DelimitedSource(["Claim ID", "Paid"], "|", "latin-1", {'"TPA"': "ACME", '"QUEUE_ID"': 7})
     backend.load_delimited_as_json(
         raw, '"BRONZE"."RAW_DATA_TABLE"', "SRC", "ACME/claims.csv", source, '"RAW_DATA"', '"FILE_ROW_NUMBER"'
     )
     backend.cancel(raw)
-    put, remove, copy, cancel = (sql for sql, _ in raw.statements)
-    assert put == "PUT 'file:///tmp/x/claims.csv' '@MEDALLION.OPS.SRC/ACME' AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
-    assert remove == "REMOVE '@MEDALLION.OPS.ERROR/ACME/it\\'s.csv'"
+    put, remove, copy, cancel = (sql for sql, _ in connection.statements)
+    assert put == "PUT 'file:///claims.csv' '@MEDALLION.OPS.SRC/ACME' AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
+    assert remove == "REMOVE '@MEDALLION.OPS.ERROR/ACME/it\\'s.csv' PATTERN = '.*ACME/it\\'s\\\\.csv'"
     assert copy.startswith(
         'COPY INTO "BRONZE"."RAW_DATA_TABLE" ("RAW_DATA", "FILE_ROW_NUMBER", "TPA", "QUEUE_ID") FROM '
         "(SELECT OBJECT_CONSTRUCT_KEEP_NULL('Claim ID', $1::VARCHAR, 'Paid', $2::VARCHAR), "
         "METADATA$FILE_ROW_NUMBER - 1, 'ACME', 7 FROM @MEDALLION.OPS.SRC/ACME/claims.csv)"
     )
     assert "FIELD_DELIMITER = '|'" in copy and "ENCODING = 'ISO-8859-1'" in copy and "SKIP_HEADER = 1" in copy
-    assert cancel == "SELECT SYSTEM$CANCEL_ALL_QUERIES(?)" and raw.statements[-1][1] == (4242,)
+    assert "ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = ()" in copy
+    assert cancel == "SELECT SYSTEM$CANCEL_ALL_QUERIES(?)" and connection.statements[-1][1] == (4242,)
 
 
 @pytest.fixture

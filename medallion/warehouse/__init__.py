@@ -34,6 +34,8 @@ __all__ = [
     "warehouse",
 ]
 
+# The session-wide limit only stops statements nobody waits for any more; each call has its own, shorter one.
+SESSION_TIMEOUT_MARGIN = 60.0
 _lock = threading.Lock()
 _instance: Warehouse | None = None
 
@@ -53,7 +55,13 @@ def build_backend(url: str) -> Backend:
     if url.startswith("snowflake://"):
         from .backends.snowflake import SnowflakeBackend, connect_options_from_url
 
-        options = connect_options_from_url(url, statement_timeout=settings.WAREHOUSE_STATEMENT_TIMEOUT)
+        options = connect_options_from_url(
+            url,
+            network_timeout=settings.WAREHOUSE_NETWORK_TIMEOUT,
+            login_timeout=settings.WAREHOUSE_LOGIN_TIMEOUT,
+            session_statement_timeout=SESSION_TIMEOUT_MARGIN
+            + max(settings.WAREHOUSE_STATEMENT_TIMEOUT, settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT),
+        )
         return SnowflakeBackend(options, settings.WAREHOUSE_DATABASE)
     raise ValueError("WAREHOUSE_URL must start with duckdb:// or snowflake://")
 

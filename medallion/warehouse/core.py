@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 HEALTH_CHECK_AFTER_IDLE = 30.0
 CONFLICT_RETRIES = 3
+# After a timeout or cancellation the caller waits at most this long for the statement to stop.
+INTERRUPT_GRACE = 2.0
 
 
 @dataclass
@@ -149,6 +151,7 @@ class Warehouse(Queries):
         self.backend = backend
         self.pool = ConnectionPool(pool_size, acquire_timeout)
         self.executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="warehouse")
+        self.cancel_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="warehouse-cancel")
         self.statement_timeout = statement_timeout
         self.max_connection_age = max_connection_age
         self.metrics = WarehouseMetrics()
@@ -231,7 +234,7 @@ class Warehouse(Queries):
         limit = self.statement_timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         started = time.monotonic()
-        future = loop.run_in_executor(self.executor, self._blocking, lease, operation)
+        future = loop.run_in_executor(self.executor, self._blocking, lease, operation, limit)
         try:
             result = await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError:
@@ -250,21 +253,34 @@ class Warehouse(Queries):
         return result
 
     async def _interrupt(self, lease: Lease, future: asyncio.Future[Any]) -> None:
-        if lease.connection is not None:
+        """The cancel request runs on its own threads (no network call on the event loop); the caller waits a
+        bounded time for the statement to stop, and a connection whose statement does not stop is dropped."""
+        connection = lease.connection
+        loop = asyncio.get_running_loop()
+        if connection is not None:
+            loop.run_in_executor(self.cancel_executor, self._cancel_quietly, connection.raw)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), INTERRUPT_GRACE)
+        except TimeoutError:
+            if connection is not None:
+                connection.broken = True
+            return
+        except BaseException:
+            pass
+        if lease.connection is not None and not lease.connection.broken:
             with contextlib.suppress(Exception):
-                self.backend.cancel(lease.connection.raw)
-        with contextlib.suppress(BaseException):
-            await asyncio.shield(future)
-        if lease.connection is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(
-                    asyncio.get_running_loop().run_in_executor(
-                        self.executor, self.backend.rollback, lease.connection.raw
-                    )
-                )
+                rollback = loop.run_in_executor(self.executor, self.backend.rollback, lease.connection.raw)
+                await asyncio.wait_for(asyncio.shield(rollback), INTERRUPT_GRACE)
 
-    def _blocking(self, lease: Lease, operation: Callable[[Any], T]) -> T:
+    def _cancel_quietly(self, raw: Any) -> None:
+        try:
+            self.backend.cancel(raw)
+        except Exception as error:
+            log.warning("Cancelling a warehouse statement failed: %s", type(error).__name__)
+
+    def _blocking(self, lease: Lease, operation: Callable[[Any], T], limit: float) -> T:
         connection = self._usable_connection(lease)
+        self.backend.set_statement_timeout(connection.raw, limit)
         try:
             result = operation(connection.raw)
         except Exception as error:
@@ -312,4 +328,5 @@ class Warehouse(Queries):
     def close(self) -> None:
         self.close_idle_connections()
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.cancel_executor.shutdown(wait=False, cancel_futures=True)
         self.backend.shutdown()

@@ -1,13 +1,18 @@
 """A local Snowflake for the test suite: fakesnow's server with stand-ins, in a process of its own."""
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from tests.e2e_support import BASE_DIR, free_port
 
@@ -37,8 +42,6 @@ class Emulator:
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + STARTUP_SECONDS
-        import socket
-
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("The Snowflake emulator exited during startup")
@@ -68,7 +71,9 @@ class Emulator:
                 self.process.kill()
             self.process = None
 
-    def statements(self) -> list[str]:
-        import json
-
+    def statements(self) -> list[dict[str, Any]]:
+        """Every statement received so far: {"session": id, "sql": text}."""
         return [json.loads(line) for line in self.statement_log.read_text().splitlines()]
+
+    def expire_sessions(self) -> None:
+        httpx.post(f"http://127.0.0.1:{self.port}/_emulator/expire-sessions", timeout=10).raise_for_status()

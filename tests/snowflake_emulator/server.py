@@ -30,6 +30,10 @@ from starlette.routing import Route
 STAGE_REFERENCE = re.compile(r"'@(?P<stage>[A-Za-z0-9_$.\"]+?)(?:/(?P<path>(?:[^'\\]|\\.)*))?'")
 WAIT_CALL = re.compile(r"^\s*SELECT\s+SYSTEM\$WAIT\(\s*(\d+(?:\.\d+)?)\s*\)\s*$", re.I)
 CANCEL_ALL = re.compile(r"^\s*SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\(\s*(\?|\d+)\s*\)\s*$", re.I)
+COPY_WITH_TRANSFORM = re.compile(
+    r"\s*COPY\s+INTO\s+(.*?)\s+FROM\s*\(\s*SELECT\s+(.*)\s+FROM\s+(@\S+?)\s*\)\s*(.*)$", re.I | re.S
+)
+DDL_KEYWORDS = {"CREATE", "ALTER", "DROP", "TRUNCATE", "UNDROP", "GRANT", "REVOKE", "COMMENT"}
 _session_ids = itertools.count(1_000_001)
 
 
@@ -38,6 +42,7 @@ class Session:
     token: str
     session_id: int
     statement_timeout: float = 0.0
+    in_transaction: bool = False
     running: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
     reason: str = ""
@@ -103,11 +108,11 @@ def _rows(columns: list[tuple[str, str]], rows: list[tuple[Any, ...]], type_id: 
     )
 
 
-def _record(sql: str) -> None:
+def _record(session: "Session | None", sql: str) -> None:
     if statement_log is None:
         return
     with _log_lock, statement_log.open("a") as log:
-        log.write(json.dumps(sql) + "\n")
+        log.write(json.dumps({"session": session.session_id if session else None, "sql": sql}) + "\n")
 
 
 # --------------------------------------------------------------------------- login
@@ -148,10 +153,11 @@ def _replace_body(request: Request, body: dict[str, Any]) -> None:
 async def query_request(request: Request) -> Response:
     body = await _json_body(request)
     sql: str = body["sqlText"]
-    _record(sql)
     session = sessions_by_token.get(fss.to_token(request)) if request.headers.get("Authorization") else None
+    _record(session, sql)
     if session is None or session.token not in fss.sessions:
         return await fss.query_request(request)
+    _track_transaction(session, sql)
     if match := CANCEL_ALL.match(sql):
         return _cancel_all(match.group(1), body)
     stand_in = _stand_in(sql)
@@ -175,6 +181,7 @@ async def query_request(request: Request) -> Response:
             except snowflake.connector.errors.Error as error:
                 response = _error(error.errno or 1003, error.msg or str(error), error.sqlstate or "42000")
         else:
+            _search_every_schema(session.connection)
             if sql.lstrip().upper().startswith("PUT"):
                 _replace_body(request, {**body, "sqlText": _unquote_put_target(sql)})
             response = await fss.query_request(request)
@@ -185,6 +192,36 @@ async def query_request(request: Request) -> Response:
     if session.cancelled.is_set():
         return _error(604 if "timeout" not in session.reason else 630, session.reason)
     return response
+
+
+def _track_transaction(session: Session, sql: str) -> None:
+    """Snowflake runs DDL in its own transaction: a DDL statement first commits the session's open one."""
+    keyword = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    if keyword in {"BEGIN", "START"}:
+        session.in_transaction = True
+    elif keyword in {"COMMIT", "ROLLBACK"}:
+        session.in_transaction = False
+    elif keyword in DDL_KEYWORDS and session.in_transaction:
+        session.connection._duck_conn.execute("COMMIT")
+        session.in_transaction = False
+
+
+def _search_every_schema(connection: Any) -> None:
+    """Not a Snowflake behaviour but a fakesnow gap: it puts an IDENTITY column's sequence in the session's
+    current schema (CREATE SCHEMA makes the new schema current) and names it unqualified in the column
+    default, so inserts from a session elsewhere would not find it. Snowflake ties the sequence to the table."""
+    if not connection.database:
+        return
+    schemas = [
+        row[0]
+        for row in connection._duck_conn.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = ? ORDER BY schema_name",
+            [connection.database],
+        ).fetchall()
+    ]
+    current = connection.schema or "PUBLIC"
+    path = ",".join(f"{connection.database}.{name}" for name in [current, *(s for s in schemas if s != current)])
+    connection._duck_conn.execute(f"SET search_path = '{path}'")
 
 
 def _cancel_all(argument: str, body: dict[str, Any]) -> Response:
@@ -324,8 +361,7 @@ def _format_options(sql: str) -> CsvFormat:
     match = re.search(r"FILE_FORMAT\s*=\s*\((.*?)\)\s*(?:ON_ERROR|FORCE|$)", sql, re.I | re.S)
     text = match.group(1) if match else ""
     options = dict(
-        (key.upper(), value)
-        for key, value in re.findall(r"(\w+)\s*=\s*(\((?:[^()]*)\)|'(?:[^'\\]|\\.)*'|\w+)", text)
+        (key.upper(), value) for key, value in re.findall(r"(\w+)\s*=\s*(\((?:[^()]*)\)|'(?:[^'\\]|\\.)*'|\w+)", text)
     )
     fmt = CsvFormat()
 
@@ -360,7 +396,7 @@ def _parse_csv(data: bytes, fmt: CsvFormat) -> list[list[str | None]]:
     (`\\N` stays the two-character NULL marker); a field equal to a NULL_IF string is NULL."""
     try:
         text = data.decode(fmt.encoding)
-    except UnicodeDecodeError as error:
+    except UnicodeDecodeError:
         raise snowflake.connector.errors.ProgrammingError(
             msg="Invalid UTF8 detected in string", errno=100069, sqlstate="22000"
         ) from None
@@ -421,7 +457,7 @@ def _unenclosed(text: str, position: int, fmt: CsvFormat) -> tuple[str | None, i
 def _copy_with_transform(session: Session, sql: str, _body: dict[str, Any]) -> Response:
     """COPY INTO t (cols) FROM (SELECT <exprs of $n and METADATA$FILE_ROW_NUMBER> FROM @stage/path) FILE_FORMAT
     = (...): reads the staged CSV file with Snowflake's format semantics, then inserts the SELECT over it."""
-    head = re.match(r"\s*COPY\s+INTO\s+(.*?)\s+FROM\s*\(\s*SELECT\s+(.*)\s+FROM\s+(@\S+?)\s*\)\s*(.*)$", sql, re.I | re.S)
+    head = COPY_WITH_TRANSFORM.match(sql)
     if head is None:
         raise snowflake.connector.errors.ProgrammingError(msg="Unsupported COPY transformation", errno=1003)
     target, selected, location, options = head.groups()
@@ -446,16 +482,18 @@ def _copy_with_transform(session: Session, sql: str, _body: dict[str, Any]) -> R
         columns = {f"C{i}": [r[i - 1] if i <= len(r) else None for r in records] for i in range(1, width + 1)}
         columns["ROW_NUMBER"] = list(range(fmt.skip_header + 1, fmt.skip_header + 1 + len(records)))
         view = f"_EMULATOR_COPY_{os.getpid()}_{threading.get_ident()}"
-        rewritten = re.sub(r"\$(\d+)", lambda m: f"{view}.C{m.group(1)}", selected)
+        rewritten = re.sub(r"\$(\d+)", rf"{view}.C\1", selected)
         rewritten = re.sub(r"METADATA\$FILE_ROW_NUMBER", f"{view}.ROW_NUMBER", rewritten, flags=re.I)
         duck = connection._duck_conn
-        duck.register(view, pa.table({k: pa.array(v, pa.string() if k != "ROW_NUMBER" else pa.int64()) for k, v in columns.items()}))
+        types = {k: pa.int64() if k == "ROW_NUMBER" else pa.string() for k in columns}
+        duck.register(view, pa.table({k: pa.array(v, types[k]) for k, v in columns.items()}))
         try:
             cursor = connection.cursor()
             cursor.execute(f"INSERT INTO {target} SELECT {rewritten} FROM {view}")
         finally:
             duck.unregister(view)
-        results.append((_listed_name(name, root, file), "LOADED", len(records), len(records), 1, 0, None, None, None, None))
+        loaded = len(records)
+        results.append((_listed_name(name, root, file), "LOADED", loaded, loaded, 1, 0, None, None, None, None))
     return _rows(
         [
             ("file", "text"),
@@ -474,7 +512,15 @@ def _copy_with_transform(session: Session, sql: str, _body: dict[str, Any]) -> R
     )
 
 
+async def expire_sessions(_request: Request) -> Response:
+    """Test control: every session token becomes invalid, as when Snowflake expires idle sessions."""
+    for token in list(fss.sessions):
+        del fss.sessions[token]
+    return JSONResponse({"expired": True})
+
+
 routes = [
+    Route("/_emulator/expire-sessions", expire_sessions, methods=["POST"]),
     Route("/session/v1/login-request", login_request, methods=["POST"]),
     Route("/queries/v1/query-request", query_request, methods=["POST"]),
     Route("/queries/v1/abort-request", abort_request, methods=["POST"]),

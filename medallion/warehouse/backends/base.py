@@ -81,6 +81,9 @@ class Backend(ABC):
     @abstractmethod
     def rollback(self, raw: Any) -> None: ...
 
+    def set_statement_timeout(self, raw: Any, seconds: float) -> None:
+        """The limit of the call about to run on `raw` (a backend that can enforce it on the server does)."""
+
     @abstractmethod
     def cancel(self, raw: Any) -> None:
         """Called from another thread while `raw` runs a statement."""
