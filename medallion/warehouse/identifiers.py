@@ -5,6 +5,7 @@ _TPA_CODE = re.compile(r"^[A-Z0-9_]{1,50}$")
 _TABLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
 _COLUMN_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
 STAGES = ("SRC", "PROCESSING", "COMPLETED", "ERROR", "ARCHIVE")
+APP_SCHEMAS = ("OPS", "BRONZE", "SILVER", "GOLD")
 
 
 class InvalidIdentifier(ValueError):
