@@ -24,6 +24,7 @@ from medallion.warehouse import (
     WarehouseConflict,
     WarehouseTimeout,
     WarehouseUnavailable,
+    identifiers,
     warehouse,
 )
 
@@ -73,8 +74,8 @@ async def claim_next() -> dict[str, Any] | None:
     now = utc_now()
     candidates = await wh.fetch_all(
         f"SELECT QUEUE_ID FROM {QUEUE} WHERE STATUS = 'PENDING' AND (NEXT_ATTEMPT_AT IS NULL OR NEXT_ATTEMPT_AT <= ?) "
-        "ORDER BY DISCOVERED_TIMESTAMP, QUEUE_ID LIMIT ?",
-        (now, CLAIM_CANDIDATES),
+        f"ORDER BY DISCOVERED_TIMESTAMP, QUEUE_ID {identifiers.limit(CLAIM_CANDIDATES)}",
+        (now,),
     )
     for candidate in candidates:
         try:

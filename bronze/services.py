@@ -14,7 +14,7 @@ from bronze.parsing import detect_file_type
 from medallion import audit, events
 from medallion.caching import cached, invalidate
 from medallion.errors import ApiError, conflict, not_found, validation_error
-from medallion.warehouse import Transaction, WarehouseError, warehouse
+from medallion.warehouse import Transaction, WarehouseError, identifiers, warehouse
 from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, stage_name, tpa_code
 from tpa.services import get_tpa, list_tpas, require_active_tpa
 
@@ -130,8 +130,8 @@ async def list_queue(
     where, params = _where(conditions)
     return await warehouse().fetch_all(
         f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} {where} "
-        "ORDER BY DISCOVERED_TIMESTAMP DESC, QUEUE_ID DESC LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f"ORDER BY DISCOVERED_TIMESTAMP DESC, QUEUE_ID DESC {identifiers.limit(limit, offset)}",
+        params,
     )
 
 
@@ -189,8 +189,8 @@ async def raw_records(
     where, params = _where(_raw_conditions(tpa, file_name, search))
     rows = await warehouse().fetch_all(
         f"SELECT {RAW_COLUMNS} FROM {RAW} {where} "
-        "ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f"ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID {identifiers.limit(limit, offset)}",
+        params,
     )
     for row in rows:
         row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]
@@ -243,9 +243,9 @@ async def field_profile(tpa: str) -> list[dict[str, Any]]:
     rows = await warehouse().fetch_all(
         "SELECT f.KEY AS FIELD, COUNT(*) AS RECORDS, COUNT(f.VALUE::STRING) AS FILLED, "
         "ARRAY_AGG(DISTINCT f.VALUE::STRING) AS SAMPLES FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE "
-        "WHERE TPA = ? ORDER BY RECORD_ID DESC LIMIT ?) r, LATERAL FLATTEN(input => r.RAW_DATA) f "
-        "GROUP BY f.KEY ORDER BY f.KEY",
-        (code, FIELD_PROFILE_RECORDS),
+        f"WHERE TPA = ? ORDER BY RECORD_ID DESC {identifiers.limit(FIELD_PROFILE_RECORDS)}) r, "
+        "LATERAL FLATTEN(input => r.RAW_DATA) f GROUP BY f.KEY ORDER BY f.KEY",
+        (code,),
         timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
     )
     for row in rows:

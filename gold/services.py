@@ -10,7 +10,7 @@ from django.conf import settings
 
 from medallion.caching import cached
 from medallion.errors import not_found
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 
 from .refresh import RUN_COLUMNS
 from .rules import GOLD_TABLES, SEVERITY_RANK
@@ -55,8 +55,8 @@ async def analytics_rows(table: str, tpa: str, limit: int, offset: int) -> list[
     return _decoded(
         await warehouse().fetch_all(
             f"SELECT * EXCLUDE (REFRESH_RUN_ID) FROM GOLD.{name} WHERE {SCOPE} "
-            f"ORDER BY UPDATED_AT DESC, {ID_COLUMNS[name]} DESC LIMIT ? OFFSET ?",
-            (*_scoped(tpa), limit, offset),
+            f"ORDER BY UPDATED_AT DESC, {ID_COLUMNS[name]} DESC {identifiers.limit(limit, offset)}",
+            _scoped(tpa),
         )
     )
 
@@ -101,8 +101,9 @@ async def quality_results(tpa: str, limit: int, offset: int) -> list[dict[str, A
     return await warehouse().fetch_all(
         f"SELECT {QUALITY_RESULT_COLUMNS} FROM GOLD.QUALITY_CHECK_RESULTS AS q "
         "JOIN GOLD.QUALITY_RULES AS r ON r.QUALITY_RULE_ID = q.QUALITY_RULE_ID "
-        "WHERE (? = 'ALL' OR q.TPA IN (?, 'ALL')) ORDER BY q.CHECK_TIMESTAMP DESC, q.CHECK_ID DESC LIMIT ? OFFSET ?",
-        (*_scoped(tpa), limit, offset),
+        "WHERE (? = 'ALL' OR q.TPA IN (?, 'ALL')) ORDER BY q.CHECK_TIMESTAMP DESC, q.CHECK_ID DESC "
+        f"{identifiers.limit(limit, offset)}",
+        _scoped(tpa),
     )
 
 
@@ -141,8 +142,9 @@ async def quality_stats(tpa: str) -> dict[str, Any]:
 @cached("gold", ttl=60)
 async def refresh_runs(tpa: str, limit: int = 10) -> list[dict[str, Any]]:
     return await warehouse().fetch_all(
-        f"SELECT {RUN_COLUMNS} FROM GOLD.REFRESH_RUNS WHERE {SCOPE} ORDER BY STARTED_AT DESC LIMIT ?",
-        (*_scoped(tpa), limit),
+        f"SELECT {RUN_COLUMNS} FROM GOLD.REFRESH_RUNS WHERE {SCOPE} "
+        f"ORDER BY STARTED_AT DESC {identifiers.limit(limit)}",
+        _scoped(tpa),
     )
 
 
@@ -175,8 +177,8 @@ async def monthly_paid(tpa: str, months: int = 24) -> list[dict[str, Any]]:
     rows = await warehouse().fetch_all(
         "SELECT CLAIM_YEAR, CLAIM_MONTH, SUM(TOTAL_PAID) AS TOTAL_PAID, SUM(CLAIM_COUNT) AS CLAIMS "
         f"FROM GOLD.CLAIMS_ANALYTICS WHERE {SCOPE} GROUP BY CLAIM_YEAR, CLAIM_MONTH "
-        "ORDER BY CLAIM_YEAR DESC, CLAIM_MONTH DESC LIMIT ?",
-        (*_scoped(tpa), months),
+        f"ORDER BY CLAIM_YEAR DESC, CLAIM_MONTH DESC {identifiers.limit(months)}",
+        _scoped(tpa),
     )
     return rows[::-1]
 
@@ -195,8 +197,8 @@ async def top_providers(tpa: str, limit: int = 10) -> list[dict[str, Any]]:
     return await warehouse().fetch_all(
         "SELECT PROVIDER_ID, MAX(PROVIDER_NAME) AS PROVIDER_NAME, SUM(TOTAL_PAID) AS TOTAL_PAID, "
         f"SUM(TOTAL_CLAIMS) AS CLAIMS FROM GOLD.PROVIDER_PERFORMANCE WHERE {SCOPE} GROUP BY PROVIDER_ID "
-        "ORDER BY TOTAL_PAID DESC, PROVIDER_ID LIMIT ?",
-        (*_scoped(tpa), limit),
+        f"ORDER BY TOTAL_PAID DESC, PROVIDER_ID {identifiers.limit(limit)}",
+        _scoped(tpa),
     )
 
 

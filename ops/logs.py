@@ -11,7 +11,7 @@ from medallion.api import integer, text
 from medallion.errors import not_found, validation_error
 from medallion.events import application_log, error_log, file_processing_log
 from medallion.middleware import api_request_log
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 from ops.clock import days_ago, utc_now
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -193,8 +193,8 @@ async def fetch_log(query: LogQuery) -> list[dict[str, Any]]:
             params.append(query.filters[flt.param])
     rows = await warehouse().fetch_all(
         f"SELECT {', '.join(spec.columns)} FROM {spec.table} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {spec.timestamp} DESC, {spec.key} DESC LIMIT ? OFFSET ?",
-        [*params, query.limit, query.offset],
+        f"ORDER BY {spec.timestamp} DESC, {spec.key} DESC {identifiers.limit(query.limit, query.offset)}",
+        params,
     )
     return [_decoded(row, spec.json_columns) for row in rows]
 

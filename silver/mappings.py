@@ -11,7 +11,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import ApiError, conflict, not_found, validation_error
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import quote
 from silver.expressions import ExpressionError, compile_expression
 from silver.schemas import schema_columns
@@ -81,8 +81,9 @@ async def source_samples(tpa: str) -> dict[str, list[str]]:
     rows = await warehouse().fetch_all(
         "SELECT f.KEY AS SOURCE_FIELD, ARRAY_AGG(DISTINCT f.VALUE::VARCHAR) AS SAMPLES "
         "FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? AND FILE_ROW_NUMBER <= ? "
-        "ORDER BY RECORD_ID DESC LIMIT ?) r, LATERAL FLATTEN(input => r.RAW_DATA) f GROUP BY f.KEY",
-        (tpa, SAMPLE_FIRST_ROWS_PER_FILE, SAMPLE_RECORDS),
+        f"ORDER BY RECORD_ID DESC {identifiers.limit(SAMPLE_RECORDS)}) r, LATERAL FLATTEN(input => r.RAW_DATA) f "
+        "GROUP BY f.KEY",
+        (tpa, SAMPLE_FIRST_ROWS_PER_FILE),
         timeout=60,
     )
     samples = {row["SOURCE_FIELD"]: _json_list(row["SAMPLES"])[:SAMPLES_PER_FIELD] for row in rows}
@@ -95,9 +96,9 @@ async def source_layouts(tpa: str) -> list[dict[str, list[str]]]:
     rows = await warehouse().fetch_all(
         "SELECT r.QUEUE_ID, r.SHEET_NAME, f.KEY AS SOURCE_FIELD, ARRAY_AGG(DISTINCT f.VALUE::VARCHAR) AS SAMPLES "
         "FROM (SELECT QUEUE_ID, SHEET_NAME, RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? AND FILE_ROW_NUMBER <= ? "
-        "ORDER BY RECORD_ID DESC LIMIT ?) r, LATERAL FLATTEN(input => r.RAW_DATA) f "
+        f"ORDER BY RECORD_ID DESC {identifiers.limit(SAMPLE_RECORDS)}) r, LATERAL FLATTEN(input => r.RAW_DATA) f "
         "GROUP BY r.QUEUE_ID, r.SHEET_NAME, f.KEY",
-        (tpa, SAMPLE_FIRST_ROWS_PER_FILE, SAMPLE_RECORDS),
+        (tpa, SAMPLE_FIRST_ROWS_PER_FILE),
         timeout=60,
     )
     files: dict[tuple[Any, Any], dict[str, list[str]]] = {}

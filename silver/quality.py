@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medallion.caching import cached, invalidate
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import quote
 from silver.rules import active_rules
 from silver.transform_catalog import PhysicalTable, physical_table, schema_columns, table_columns, tables_of
@@ -129,8 +129,8 @@ async def failures(tpa: str | None, table: str | None, limit: int, offset: int) 
     return await warehouse().fetch_all(
         "SELECT TPA, TARGET_TABLE, BATCH_ID, METRIC_NAME, METRIC_VALUE, METRIC_THRESHOLD, DESCRIPTION, "
         f"MEASURED_TIMESTAMP FROM SILVER.DATA_QUALITY_METRICS WHERE NOT PASSED{conditions} "
-        "ORDER BY MEASURED_TIMESTAMP DESC, TARGET_TABLE, METRIC_NAME LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f"ORDER BY MEASURED_TIMESTAMP DESC, TARGET_TABLE, METRIC_NAME {identifiers.limit(limit, offset)}",
+        params,
     )
 
 
@@ -142,8 +142,8 @@ async def trends(tpa: str, table: str | None, limit: int, offset: int) -> list[d
         "METRIC_VALUE AS QUALITY_SCORE, MEASURED_TIMESTAMP, LAG(METRIC_VALUE) OVER (PARTITION BY TPA, TARGET_TABLE "
         "ORDER BY MEASURED_TIMESTAMP, BATCH_ID) AS PREVIOUS_SCORE FROM SILVER.DATA_QUALITY_METRICS "
         f"WHERE METRIC_NAME = '{OVERALL}'{conditions}) AS scores "
-        "ORDER BY MEASURED_TIMESTAMP DESC, TARGET_TABLE, BATCH_ID DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f"ORDER BY MEASURED_TIMESTAMP DESC, TARGET_TABLE, BATCH_ID DESC {identifiers.limit(limit, offset)}",
+        params,
     )
 
 

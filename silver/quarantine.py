@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from medallion.errors import validation_error
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 from silver.transform import Outcome, transform
 from silver.transform_catalog import PhysicalTable, physical_table
 from silver.viewer import csv_stream
@@ -44,8 +44,8 @@ async def records(tpa: object, table: object, status: str | None, limit: int, of
     total = await wh.fetch_value(f"SELECT COUNT(*) AS N FROM SILVER.QUARANTINE WHERE {where}", params)
     rows = await wh.fetch_all(
         f"SELECT {', '.join(LISTED)} FROM SILVER.QUARANTINE WHERE {where} "
-        "ORDER BY QUARANTINED_AT DESC, RECORD_ID LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f"ORDER BY QUARANTINED_AT DESC, RECORD_ID {identifiers.limit(limit, offset)}",
+        params,
     )
     for row in rows:
         row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]

@@ -24,7 +24,7 @@ from medallion import audit
 from medallion.caching import invalidate
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
-from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
+from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, identifiers, warehouse
 from medallion.warehouse.identifiers import quote, string_literal
 from silver import quality, schemas, tables
 from silver.expressions import ExpressionError, compile_expression
@@ -151,8 +151,8 @@ async def history(tpa: str | None, table: str | None, limit: int, offset: int) -
         params.append(schema_table(table))
     return await warehouse().fetch_all(
         f"SELECT {BATCH_COLUMNS} FROM SILVER.TRANSFORM_BATCHES WHERE {' AND '.join(conditions)} "
-        "ORDER BY STARTED_AT DESC, BATCH_ID DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f"ORDER BY STARTED_AT DESC, BATCH_ID DESC {identifiers.limit(limit, offset)}",
+        params,
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from medallion.csv_export import csv_chunks
 from medallion.errors import validation_error
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote
 from silver.transform_catalog import Column, PhysicalTable, physical_table, table_columns
 
@@ -35,7 +35,7 @@ async def page(tpa: object, table: object, browse: Browse, limit: int, offset: i
     selection = await select(tpa, table, browse)
     wh = warehouse()
     total = await wh.fetch_value(f"SELECT COUNT(*) AS N FROM ({selection.sql}) AS counted", selection.params)
-    rows = await wh.fetch_all(f"{selection.sql} LIMIT ? OFFSET ?", [*selection.params, limit, offset])
+    rows = await wh.fetch_all(f"{selection.sql} {identifiers.limit(limit, offset)}", selection.params)
     return {
         "data": rows,
         "total_count": int(total or 0),

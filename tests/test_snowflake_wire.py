@@ -165,3 +165,14 @@ async def test_an_outage_answers_in_bounded_time_and_recovers(snowflake_warehous
 
     assert await wh.fetch_value("SELECT 4") == 4
     assert (await admin_client.get("/api/health/db")).status_code == 200
+
+
+async def test_paged_listings_inline_their_row_counts(operator_client, viewer_client, admin_client, tpa):
+    for name in ("a.csv", "b.csv", "c.csv"):
+        await upload(operator_client, tpa, name, f"id\n{name}\n".encode())
+
+    queue = await viewer_client.get(f"/api/bronze/queue?tpa={tpa}&limit=2&offset=1")
+    logs = await admin_client.get("/api/logs/application?limit=5&offset=1")
+
+    assert queue.status_code == 200 and [r["FILE_NAME"] for r in queue.json()] == [f"{tpa}/b.csv", f"{tpa}/a.csv"]
+    assert logs.status_code == 200 and len(logs.json()) <= 5

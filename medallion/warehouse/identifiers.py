@@ -50,6 +50,19 @@ def quote(*parts: str) -> str:
     return ".".join(quoted)
 
 
+MAX_ROW_COUNT = 10_000_000
+
+
+def limit(count: object, offset: object = 0) -> str:
+    """LIMIT/OFFSET with validated integers inlined: Snowflake takes only a constant row count there."""
+    values = []
+    for name, value in (("limit", count), ("offset", offset)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ROW_COUNT:
+            raise InvalidIdentifier(f"{name} must be a whole number from 0 to {MAX_ROW_COUNT}")
+        values.append(value)
+    return f"LIMIT {values[0]} OFFSET {values[1]}" if values[1] else f"LIMIT {values[0]}"
+
+
 def string_literal(value: str) -> str:
     """For the few places Snowflake takes no bind parameter (stage paths in PUT/LIST/COPY)."""
     if "\x00" in value:

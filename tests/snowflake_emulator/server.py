@@ -33,6 +33,7 @@ CANCEL_ALL = re.compile(r"^\s*SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\(\s*(\?|\d+)\s
 COPY_WITH_TRANSFORM = re.compile(
     r"\s*COPY\s+INTO\s+(.*?)\s+FROM\s*\(\s*SELECT\s+(.*)\s+FROM\s+(@\S+?)\s*\)\s*(.*)$", re.I | re.S
 )
+BOUND_ROW_COUNT = re.compile(r"\b(LIMIT|OFFSET)\s+\?", re.I)
 DDL_KEYWORDS = {"CREATE", "ALTER", "DROP", "TRUNCATE", "UNDROP", "GRANT", "REVOKE", "COMMENT"}
 _session_ids = itertools.count(1_000_001)
 
@@ -160,6 +161,9 @@ async def query_request(request: Request) -> Response:
     _track_transaction(session, sql)
     if match := CANCEL_ALL.match(sql):
         return _cancel_all(match.group(1), body)
+    if BOUND_ROW_COUNT.search(sql) and body.get("bindings"):
+        # Snowflake compiles LIMIT/OFFSET with constant row counts only; a server-side bind there is refused.
+        return _error(1003, "SQL compilation error:\nInvalid row count '?' in limit clause", "42601")
     stand_in = _stand_in(sql)
     session.running.set()
     session.cancelled.clear()
