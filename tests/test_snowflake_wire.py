@@ -176,3 +176,12 @@ async def test_paged_listings_inline_their_row_counts(operator_client, viewer_cl
 
     assert queue.status_code == 200 and [r["FILE_NAME"] for r in queue.json()] == [f"{tpa}/b.csv", f"{tpa}/a.csv"]
     assert logs.status_code == 200 and len(logs.json()) <= 5
+
+
+async def test_the_transform_watermark_column_is_ordered(snowflake_warehouse):
+    """New Snowflake accounts make IDENTITY columns NOORDER; the incremental watermark needs increasing ids."""
+    created = [
+        s["sql"] for s in snowflake_warehouse.statements() if "TABLE IF NOT EXISTS BRONZE.RAW_DATA_TABLE" in s["sql"]
+    ]
+
+    assert created and all("RECORD_ID INTEGER IDENTITY(1, 1) ORDER," in sql for sql in created)
