@@ -5,11 +5,12 @@ class BronzeConfig(AppConfig):
     name = "bronze"
 
     def ready(self) -> None:
-        from bronze import processing, services
+        from bronze import layouts, processing, services
         from ops.registry import register_task
         from tpa import services as tpa_services
 
         tpa_services.purge_in_transaction.append(services.purge_tpa_rows)
+        tpa_services.purge_in_transaction.append(layouts.purge_tpa)
         tpa_services.purge_after_commit.append(services.purge_tpa_files)
         register_task(
             "DISCOVER_FILES_TASK",

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from bronze import parsing
+from bronze import layouts, parsing
 from bronze.parsing import BadFile
 from bronze.services import QUEUE, QUEUE_COLUMNS, discover_files, invalidate_bronze, reset_stuck, utc_now
 from medallion import events, worker
@@ -144,6 +144,7 @@ async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
                     rows = await _load_delimited(tx, entry, layout, content_hash)
                 else:
                     rows = await _load_excel(tx, entry, local, content_hash)
+                rows = await layouts.record_controls(tx, entry, rows)
                 await _mark_success(tx, entry, content_hash, rows)
         except QueryError:
             if layout is not None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gold import views
+from gold import reconciliation_views, views
 from medallion.api import dispatch
 
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("gold/quality/run", dispatch(POST=views.run_quality)),
     path("gold/refresh", dispatch(POST=views.run_refresh)),
     path("gold/refresh/runs", dispatch(GET=views.refresh_runs)),
+    path("bronze/files/reconciliation", dispatch(GET=reconciliation_views.file_verdicts)),
+    path("bronze/files/<int:queue_id>/reconciliation", dispatch(GET=reconciliation_views.file_reconciliation)),
+    path("gold/reconciliation/monthly", dispatch(GET=reconciliation_views.monthly_report)),
 ]
 for kind in ("transformation", "quality"):
     urlpatterns += [

@@ -37,6 +37,7 @@ NAVIGATION = (
             ("Metrics", "/gold/metrics"),
             ("Quality", "/gold/quality"),
             ("Rules", "/gold/rules"),
+            ("Reconciliation", "/gold/reconciliation"),
         ),
     ),
     (

@@ -237,7 +237,7 @@ async def _plan(
     rules = compile_rules(await active_rules(code, physical.schema_table), loadable) if apply_rules else []
     mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
-    return Plan(physical, loadable, _sources(mappings), rules, mode, release_ids or (), files)
+    return Plan(physical, loadable, source_expressions(mappings), rules, mode, release_ids or (), files)
 
 
 SOURCE_FILE_KEY = "CAST(r.QUEUE_ID AS VARCHAR) || '|' || COALESCE(r.SHEET_NAME, '')"
@@ -260,7 +260,8 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def _sources(mappings: list[dict[str, Any]]) -> dict[str, str]:
+def source_expressions(mappings: list[dict[str, Any]]) -> dict[str, str]:
+    """Per target column, the SQL over RAW_DATA that yields its text (mapping expressions applied)."""
     by_column: dict[str, list[str]] = {}
     for mapping in mappings:
         field_value = f"RAW_DATA[{string_literal(mapping['SOURCE_FIELD'])}]::VARCHAR"
