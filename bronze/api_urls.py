@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from bronze import views
+from bronze import layout_views, views
 from medallion.api import dispatch
 
 urlpatterns = [
@@ -21,4 +21,6 @@ urlpatterns = [
     path("bronze/process", dispatch(POST=views.process)),
     path("bronze/clear-all-data", dispatch(POST=views.clear_all_data)),
     path("bronze/data/file/<path:file_name>", dispatch(DELETE=views.delete_file_data)),
+    path("bronze/layouts", dispatch(GET=layout_views.list_layouts, POST=layout_views.save_layout)),
+    path("bronze/layouts/<str:layout_name>", dispatch(DELETE=layout_views.delete_layout)),
 ]

@@ -185,11 +185,9 @@ def _control(value: object) -> Control | None:
 # --------------------------------------------------------------------------- control records at load time
 
 
-async def record_controls(tx: Transaction, entry: dict[str, Any], rows_loaded: int) -> int:
+async def record_controls(tx: Transaction, entry: dict[str, Any], rows_loaded: int, layout: Layout | None) -> int:
     """Inside the file's load transaction: take the layout's control records out of Bronze and record the
     file's control figures. Returns the data rows left in Bronze."""
-    file_name = entry["FILE_NAME"].split("/", 1)[1]
-    layout = await layout_for(entry["TPA"], file_name)
     control = layout.control if layout else None
     figures: tuple[int, int | None, Decimal | None] = (0, None, None)
     if control is not None:

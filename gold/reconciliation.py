@@ -27,6 +27,7 @@ MONEY = "NUMBER(18, 2)"
 GOLD_TABLE = "CLAIMS_ANALYTICS"
 IN_FILES = "IN (SELECT f.VALUE::INTEGER FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f)"
 CENT = Decimal("0.01")
+ENTRY_COLUMNS = "QUEUE_ID, TPA, FILE_NAME, FILE_TYPE, STATUS, ROWS_LOADED, PROCESSED_TIMESTAMP"
 
 
 @dataclass
@@ -53,10 +54,7 @@ class FileLayers:
 
 
 async def file_reconciliation(queue_id: int) -> dict[str, Any]:
-    entry = await warehouse().fetch_one(
-        f"SELECT QUEUE_ID, TPA, FILE_NAME, STATUS, ROWS_LOADED, PROCESSED_TIMESTAMP FROM {QUEUE} WHERE QUEUE_ID = ?",
-        (queue_id,),
-    )
+    entry = await warehouse().fetch_one(f"SELECT {ENTRY_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
     if entry is None:
         raise not_found("file_not_found", f"Queue entry {queue_id} not found.")
     return (await reconcile(entry["TPA"], [entry]))[0]
@@ -80,7 +78,7 @@ async def monthly_report(tpa: str, month: str) -> dict[str, Any]:
     first = _month_start(month)
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     entries = await warehouse().fetch_all(
-        f"SELECT QUEUE_ID, TPA, FILE_NAME, STATUS, ROWS_LOADED, PROCESSED_TIMESTAMP FROM {QUEUE} "
+        f"SELECT {ENTRY_COLUMNS} FROM {QUEUE} "
         "WHERE TPA = ? AND STATUS = 'SUCCESS' AND PROCESSED_TIMESTAMP >= ? AND PROCESSED_TIMESTAMP < ? "
         "ORDER BY PROCESSED_TIMESTAMP, QUEUE_ID",
         (code, first, following),
@@ -205,6 +203,7 @@ def _summary(
         "tpa": entry["TPA"],
         "file_name": entry["FILE_NAME"].split("/", 1)[-1],
         "status": entry["STATUS"],
+        "file_type": entry["FILE_TYPE"],
         "processed_at": entry["PROCESSED_TIMESTAMP"],
         "layout_name": control.get("LAYOUT_NAME"),
         "silver_tables": sorted(layers.tables),
@@ -234,6 +233,8 @@ def _problems(f: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     if f["status"] != "SUCCESS":
         return [f"The file is {f['status']}, not loaded"]
+    if f["file_type"] == "ARCHIVE":
+        return ["An archive: each of its files is reconciled on its own"]
     if f["control_row_count"] is not None and f["control_row_count"] != f["rows_in_file"]:
         problems.append(f"Control record says {f['control_row_count']} rows; the file has {f['rows_in_file']}")
     if f["control_paid_total"] is not None and f["bronze_paid"] is not None:
@@ -280,7 +281,6 @@ def _month_start(month: str) -> date:
 
 async def _entries(queue_ids: list[int]) -> list[dict[str, Any]]:
     return await warehouse().fetch_all(
-        f"SELECT QUEUE_ID, TPA, FILE_NAME, STATUS, ROWS_LOADED, PROCESSED_TIMESTAMP FROM {QUEUE} "
-        f"WHERE QUEUE_ID {IN_FILES} ORDER BY QUEUE_ID",
+        f"SELECT {ENTRY_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID {IN_FILES} ORDER BY QUEUE_ID",
         (json.dumps(queue_ids),),
     )

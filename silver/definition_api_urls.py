@@ -2,6 +2,7 @@ from django.urls import path
 
 from medallion.api import dispatch
 from silver import definition_views as views
+from silver import x12_views
 
 urlpatterns = [
     path("silver/schemas", dispatch(GET=views.list_schemas, POST=views.create_schema_column)),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("silver/mappings/validate", dispatch(GET=views.validate_mappings)),
     path("silver/mappings/auto-ml", dispatch(POST=views.auto_map_ml)),
     path("silver/mappings/auto-llm", dispatch(POST=views.auto_map_llm)),
+    path("silver/mappings/builtin/x12-837", dispatch(POST=x12_views.builtin_837_mapping)),
     path("silver/mappings/<int:mapping_id>/approve", dispatch(POST=views.approve_mapping)),
     path("silver/mappings/<int:mapping_id>", dispatch(DELETE=views.delete_mapping, PATCH=views.update_mapping)),
 ]

@@ -415,9 +415,7 @@ def converted(value: str, data_type: str) -> str:
         return "COALESCE(" + ", ".join(f"TRY_TO_TIMESTAMP({value}, '{p}')" for p in TIMESTAMP_FORMATS) + ")"
     if kind in {"NUMBER", "FLOAT", "DECIMAL", "INTEGER"}:
         money = f"REPLACE(REPLACE(TRIM({value}), '$', ''), ',', '')"
-        return (
-            f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
-        )
+        return f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
     return f"TRY_CAST({value} AS {data_type})"
 
 
