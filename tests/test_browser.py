@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bronze import samples
+from demo import samples
 from tests.e2e_support import BASE_DIR, Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -5,12 +5,12 @@ import pytest
 from django.test import AsyncClient
 
 from medallion import events
+from medallion.task_registry import TASKS, register_task
 from medallion.warehouse import warehouse
 from medallion.warehouse.migrate import Migration, discover
 from ops import schema_check
 from ops.clear_data import clear_all_preview
 from ops.metrics import requests
-from ops.registry import TASKS, register_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
