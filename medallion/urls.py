@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/logout", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("select-tpa", views.select_tpa, name="select-tpa"),
+    re_path(r"^admin/(?P<page>tpas|tasks|logs|audit|system|schema|clear-data)$", views.moved_to_operations),
     *(path("", include(app.urlpatterns)) for app in APP_URLS),
 ]
 

@@ -1,5 +1,5 @@
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from medallion.decorators import page
@@ -45,3 +45,9 @@ def handler500(request: HttpRequest) -> HttpResponse:
 
 async def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     return error_response(request, 404, "not_found", f"No API endpoint at {request.path}.")
+
+
+def moved_to_operations(request: HttpRequest, page: str) -> HttpResponse:
+    """The operations pages lived under /admin/, easily confused with the Django admin; old links still work."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"/operations/{page}" + (f"?{query}" if query else ""), status=308)

@@ -19,12 +19,12 @@ def _task_routes(prefix: str, layer: str | None) -> list:
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("admin/tasks", views.tasks_page, name="ops-tasks"),
-    path("admin/logs", views.logs_page, name="ops-logs"),
-    path("admin/audit", views.audit_page, name="ops-audit"),
-    path("admin/system", views.system_page, name="ops-system"),
-    path("admin/schema", views.schema_page, name="ops-schema"),
-    path("admin/clear-data", views.clear_data_page, name="ops-clear-data"),
+    path("operations/tasks", views.tasks_page, name="ops-tasks"),
+    path("operations/logs", views.logs_page, name="ops-logs"),
+    path("operations/audit", views.audit_page, name="ops-audit"),
+    path("operations/system", views.system_page, name="ops-system"),
+    path("operations/schema", views.schema_page, name="ops-schema"),
+    path("operations/clear-data", views.clear_data_page, name="ops-clear-data"),
     path("metrics", views.prometheus_metrics, name="metrics"),
 ]
 

@@ -4,7 +4,7 @@ from medallion.decorators import dispatch
 from tpa import api, views
 
 urlpatterns = [
-    path("admin/tpas", views.manage_tpas, name="tpa-manage"),
+    path("operations/tpas", views.manage_tpas, name="tpa-manage"),
 ]
 
 api_urlpatterns = [

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from medallion.decorators import page
 from medallion.errors import ApiError
@@ -42,7 +43,7 @@ async def manage_tpas(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"TPA {code.upper()} and all its data deleted ({dropped} tables dropped).")
         except ApiError as error:
             messages.error(request, error.detail)
-        return HttpResponseRedirect("/admin/tpas")
+        return HttpResponseRedirect(reverse("tpa-manage"))
     return await render_page(request, "tpa/manage.html", {"all_tpas": await services.list_tpas()})
 
 
