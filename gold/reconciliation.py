@@ -6,7 +6,7 @@ statements per Silver table of the TPA), so the status page and the monthly repo
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -269,6 +269,27 @@ def _changed(layer: str, delta: int, what: str) -> str:
 
 def _signed(value: Decimal) -> str:
     return f"{value:+,.2f}"
+
+
+def month_of(value: str | None) -> str:
+    """The requested month (YYYY-MM, checked later), or the current one."""
+    return (value or f"{datetime.now(UTC):%Y-%m}")[:7]
+
+
+def layer_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per layer (rows and amounts) for the file's page."""
+    rows = (
+        ("File", report["rows_in_file"], None),
+        ("Bronze", report["bronze_rows"], "bronze"),
+        ("Silver", report["silver_rows"], "silver"),
+        ("Quarantined", report["quarantined_rows"], "quarantined"),
+        ("Gold", report["gold_rows"], "gold"),
+        ("Excluded by Gold filters", report["gold_excluded_rows"], "gold_excluded"),
+    )
+    return [
+        {"layer": name, "rows": count, **{amount: report.get(f"{key}_{amount}") if key else None for amount in AMOUNTS}}
+        for name, count, key in rows
+    ]
 
 
 def _month_start(month: str) -> date:

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bronze import sample_formats, samples
 from bronze.layouts import save_layout
+from demo import sample_formats, samples
 from medallion.warehouse import warehouse
 from silver.tables import create_table
 from silver.transform import transform

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from bronze import sample_formats, samples
+from demo import sample_formats, samples
 
 FORMATS = ("csv", "xlsx", "parquet", "json", "ndjson", "fixed", "837p", "837i")
 

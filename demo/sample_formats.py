@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bronze.samples import TpaLayout, generate_rows, typed_records
+from demo.samples import TpaLayout, generate_rows, typed_records
 
 PARQUET_BATCH_ROWS = 10_000
 RECORD_TYPE_FIELD = "RECORD_TYPE"
