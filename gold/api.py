@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from gold import metrics, reconciliation, refresh, rules, services
+from gold import forms, lineage, metrics, reconciliation, refresh, rules, services
 from medallion.decorators import api
 from medallion.errors import validation_error
 from medallion.http import boolean, created, json_object, page_params, text, username
@@ -130,3 +130,9 @@ async def file_verdicts(request: HttpRequest) -> dict[str, dict[str, Any]]:
 async def monthly_reconciliation(request: HttpRequest) -> dict[str, Any]:
     tpa = str(text(request.GET, "tpa", required=True, max_length=100))
     return await reconciliation.monthly_report(tpa, reconciliation.month_of(request.GET.get("month")))
+
+
+@api("viewer")
+async def cell_lineage(request: HttpRequest) -> dict[str, Any]:
+    cell = forms.lineage_cell(request.GET)
+    return await lineage.cell_sources(cell.tpa, cell.year, cell.month, cell.claim_type)

@@ -15,16 +15,16 @@ from bronze.services import QUEUE, RAW
 from medallion.errors import not_found, validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
+from silver.claim_versions import VERSIONED_TABLES, VERSIONS
 from silver.transform import converted, source_expressions
 from silver.transform_catalog import approved_mappings
 from tpa.services import get_tpa
 
-from .feeds import CLAIM_SOURCES, SilverTable, claims_feed, discover
-from .refresh import filter_rules, filters_for
+from .feeds import CLAIM_SOURCES, SilverTable, discover
+from .lineage import gold_filters, included_feed
 
 AMOUNTS = {"billed": "BILLED_AMOUNT", "allowed": "ALLOWED_AMOUNT", "paid": "PAID_AMOUNT"}
 MONEY = "NUMBER(18, 2)"
-GOLD_TABLE = "CLAIMS_ANALYTICS"
 IN_FILES = "IN (SELECT f.VALUE::INTEGER FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f)"
 CENT = Decimal("0.01")
 ENTRY_COLUMNS = "QUEUE_ID, TPA, FILE_NAME, FILE_TYPE, STATUS, ROWS_LOADED, PROCESSED_TIMESTAMP"
@@ -51,6 +51,7 @@ class FileLayers:
     gold: Figures = field(default_factory=Figures)
     gold_excluded: Figures = field(default_factory=Figures)
     tables: set[str] = field(default_factory=set)
+    superseded: int = 0
 
 
 async def file_reconciliation(queue_id: int) -> dict[str, Any]:
@@ -97,8 +98,8 @@ async def monthly_report(tpa: str, month: str) -> dict[str, Any]:
     }
 
 
-COUNT_KEYS = ("rows_in_file", "control_records", "bronze_rows", "silver_rows", "quarantined_rows", "gold_rows",
-              "gold_excluded_rows")  # fmt: skip
+COUNT_KEYS = ("rows_in_file", "control_records", "bronze_rows", "silver_rows", "superseded_rows", "quarantined_rows",
+              "gold_rows", "gold_excluded_rows")  # fmt: skip
 LAYERS = ("bronze", "silver", "quarantined", "gold", "gold_excluded")
 AMOUNT_KEYS = tuple(f"{layer}_{amount}" for layer in LAYERS for amount in AMOUNTS)
 REPORT_COLUMNS = ("queue_id", "file_name", "processed_at", *COUNT_KEYS, *AMOUNT_KEYS, "balanced", "verdict")
@@ -116,9 +117,9 @@ async def reconcile(tpa: str, entries: list[dict[str, Any]]) -> list[dict[str, A
     )
     sources = (await discover(wh, tpa)).get(tpa)
     tables = [*sources.claims, *sources.eligibility] if sources else []
-    gold_filters = filters_for(tpa, await filter_rules()).get(GOLD_TABLE, "")
+    filters = await gold_filters(tpa)
     for table in tables:
-        await _add_table(layers, table, files, gold_filters)
+        await _add_table(layers, table, files, filters)
     controls = await file_controls(ids)
     counted = {int(row["QUEUE_ID"]): int(row["N"]) for row in bronze_counts}
     return [_summary(entry, layers[int(entry["QUEUE_ID"])], counted, controls) for entry in entries]
@@ -128,11 +129,27 @@ async def _add_table(layers: dict[int, FileLayers], table: SilverTable, files: s
     wh, physical = warehouse(), quote("SILVER", table.physical)
     present = {name: column for name, column in AMOUNTS.items() if column in table.columns}
     silver_sums = "".join(f", SUM(t.{quote(column)}) AS {name.upper()}" for name, column in present.items())
+    versioned = table.schema_table in VERSIONED_TABLES
+    # Versioned claims count as received (every version, as-sent amounts); the physical row holds net amounts.
+    unversioned = f' AND t."_RECORD_ID" NOT IN (SELECT RECORD_ID FROM {VERSIONS} WHERE TPA = ? AND SCHEMA_TABLE = ?)'
     silver = await wh.fetch_all(
         f"SELECT r.QUEUE_ID, COUNT(*) AS N{silver_sums} FROM {physical} AS t JOIN {RAW} AS r "
-        f'ON r.RECORD_ID = t."_RECORD_ID" WHERE r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID',
-        (files,),
+        f'ON r.RECORD_ID = t."_RECORD_ID" WHERE r.QUEUE_ID {IN_FILES}{unversioned if versioned else ""} '
+        "GROUP BY r.QUEUE_ID",
+        (files, table.tpa, table.schema_table) if versioned else (files,),
     )
+    if versioned:
+        version_sums = "".join(f", SUM(v.{column}) AS {name.upper()}" for name, column in AMOUNTS.items())
+        for row in await wh.fetch_all(
+            f"SELECT r.QUEUE_ID, COUNT(*) AS N, COUNT_IF(NOT v.IS_CURRENT) AS SUPERSEDED{version_sums} "
+            f"FROM {VERSIONS} AS v JOIN {RAW} AS r ON r.RECORD_ID = v.RECORD_ID WHERE v.TPA = ? AND v.SCHEMA_TABLE = ? "
+            f"AND r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID",
+            (table.tpa, table.schema_table, files),
+        ):
+            layer = layers[int(row["QUEUE_ID"])]
+            layer.silver.add(row)
+            layer.superseded += int(row["SUPERSEDED"] or 0)
+            layer.tables.add(table.schema_table)
     raw_sums = await _raw_amount_sums(table)
     quarantined = await wh.fetch_all(
         f"SELECT QUEUE_ID, COUNT(*) AS N{raw_sums} FROM {RAW} WHERE QUEUE_ID {IN_FILES} AND RECORD_ID IN "
@@ -169,18 +186,15 @@ async def _raw_amount_sums(table: SilverTable) -> str:
 
 async def _add_gold(layers: dict[int, FileLayers], table: SilverTable, files: str, gold_filters: str) -> None:
     """Rows of the file that reach Gold's claims analytics and those its filters (or a missing service date)
-    leave out. The filters name feed columns, so they are evaluated over the feed alone before the join."""
-    feed = claims_feed([table])
-    amounts = ", ".join(AMOUNTS.values())
+    leave out."""
+    feed = included_feed(table, gold_filters)
     sums = "".join(
         f", SUM(IFF(m.INCLUDED, m.{column}, 0)) AS {name.upper()}"
         f", SUM(IFF(m.INCLUDED, 0, m.{column})) AS X_{name.upper()}"
         for name, column in AMOUNTS.items()
     )
     rows = await warehouse().fetch_all(
-        f"WITH c AS ({feed.sql}), m AS (SELECT RECORD_ID, {amounts}, "
-        f"COALESCE(SERVICE_DATE IS NOT NULL{gold_filters}, FALSE) AS INCLUDED FROM c) "
-        f"SELECT r.QUEUE_ID, COUNT_IF(m.INCLUDED) AS N, COUNT_IF(NOT m.INCLUDED) AS X_N{sums} "
+        f"{feed.sql} SELECT r.QUEUE_ID, COUNT_IF(m.INCLUDED) AS N, COUNT_IF(NOT m.INCLUDED) AS X_N{sums} "
         f"FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID WHERE r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID",
         (*feed.params, files),
     )
@@ -213,6 +227,7 @@ def _summary(
         "control_paid_total": control.get("CONTROL_PAID_TOTAL"),
         "bronze_rows": layers.bronze.rows,
         "silver_rows": layers.silver.rows,
+        "superseded_rows": layers.superseded,
         "quarantined_rows": layers.quarantined.rows,
         "gold_rows": layers.gold.rows,
         "gold_excluded_rows": layers.gold_excluded.rows,

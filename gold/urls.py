@@ -11,6 +11,7 @@ urlpatterns = [
     path("gold/rules", views.rules_page, name="gold-rules"),
     path("bronze/files/<int:queue_id>/reconciliation", views.file_reconciliation_page, name="file-reconciliation"),
     path("gold/reconciliation", views.monthly_reconciliation_page, name="gold-reconciliation"),
+    path("gold/lineage", views.lineage_page, name="gold-lineage"),
     path("gold/reconciliation/export.csv", views.monthly_reconciliation_csv, name="gold-reconciliation-csv"),
 ]
 
@@ -26,6 +27,7 @@ api_urlpatterns = [
     path("bronze/files/reconciliation", dispatch(GET=api.file_verdicts)),
     path("bronze/files/<int:queue_id>/reconciliation", dispatch(GET=api.file_reconciliation)),
     path("gold/reconciliation/monthly", dispatch(GET=api.monthly_reconciliation)),
+    path("gold/lineage", dispatch(GET=api.cell_lineage)),
 ]
 for kind in ("transformation", "quality"):
     api_urlpatterns += [

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
-from gold import metrics, reconciliation, rules, services
+from gold import forms, lineage, metrics, reconciliation, rules, services
 from medallion import charts
 from medallion.csv_export import csv_chunks, csv_lines, csv_response, safe_cell
 from medallion.decorators import page
@@ -82,7 +82,7 @@ async def analytics_page(request: HttpRequest) -> HttpResponse:
             "tables": rules.GOLD_TABLES,
             "table": table,
             "columns": list(rows[0]) if rows else [],
-            "rows": [list(row.values()) for row in rows],
+            "rows": [(list(row.values()), _lineage_link(table, row)) for row in rows],
             "total": total,
             "offset": offset,
             "previous_offset": max(0, offset - DASHBOARD_PAGE_SIZE) if offset else None,
@@ -183,3 +183,17 @@ async def monthly_reconciliation_csv(request: HttpRequest) -> HttpResponse:
     columns = reconciliation.REPORT_COLUMNS
     lines = [list(columns)] + [[safe_cell(row[column]) for column in columns] for row in report["files"]]
     return csv_response(f"reconciliation-{report['tpa'].lower()}-{report['month']}.csv", csv_lines(lines))
+
+
+def _lineage_link(table: str, row: dict[str, Any]) -> str | None:
+    if table != lineage.GOLD_TABLE:
+        return None
+    return (f"/gold/lineage?tpa={row['TPA']}&year={row['CLAIM_YEAR']}&month={row['CLAIM_MONTH']}"
+            f"&claim_type={row['CLAIM_TYPE']}")  # fmt: skip
+
+
+@page("viewer")
+async def lineage_page(request: HttpRequest) -> HttpResponse:
+    cell = forms.lineage_cell(request.GET)
+    sources = await lineage.cell_sources(cell.tpa, cell.year, cell.month, cell.claim_type)
+    return await render_page(request, "gold/lineage.html", {"sources": sources})

@@ -8,7 +8,21 @@ from medallion.csv_export import csv_response
 from medallion.decorators import api
 from medallion.errors import validation_error
 from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
-from silver import automap, forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import (
+    automap,
+    claim_versions,
+    forms,
+    lineage,
+    llm,
+    mappings,
+    quality,
+    quarantine,
+    rules,
+    schemas,
+    tables,
+    transform,
+    viewer,
+)
 from silver.transform_catalog import physical_table
 from silver.x12_mapping import apply_837_mapping
 
@@ -327,3 +341,15 @@ async def quarantine_release(request: HttpRequest) -> dict[str, Any]:
 async def builtin_837_mapping(request: HttpRequest) -> dict[str, Any]:
     tpa = str(text(json_object(request), "tpa", required=True, max_length=100))
     return await apply_837_mapping(tpa, user=username(request))
+
+
+@api("viewer")
+async def claim_history(request: HttpRequest, claim_id: str) -> list[dict[str, Any]]:
+    table = await physical_table(text(request.GET, "tpa", required=True, max_length=100),
+                                 text(request.GET, "table_name", default="MEDICAL_CLAIMS", max_length=100))  # fmt: skip
+    return await claim_versions.claim_history(table.tpa, table.schema_table, claim_id[:100])
+
+
+@api("viewer")
+async def record_lineage(request: HttpRequest, record_id: int) -> dict[str, Any]:
+    return await lineage.record_lineage(record_id)

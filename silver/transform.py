@@ -26,7 +26,7 @@ from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
 from medallion.warehouse.identifiers import quote, string_literal
-from silver import quality, schemas, tables
+from silver import claim_versions, quality, schemas, tables
 from silver.expressions import ExpressionError, compile_expression
 from silver.rules import CompiledRule, active_rules, compile_rules
 from silver.transform_catalog import (
@@ -45,7 +45,9 @@ log = logging.getLogger(__name__)
 
 SOURCE = "BRONZE.RAW_DATA_TABLE"
 CAST_RULE = "TYPE_CONVERSION"
-_OWN_TABLES = ("TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES")
+_OWN_TABLES = (
+    "TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES", "CLAIM_VERSIONS",
+)  # fmt: skip
 BATCH_COLUMNS = (
     "BATCH_ID, TPA, TARGET_TABLE, SCHEMA_TABLE, MODE, STATUS, PHASE, APPLY_RULES, WATERMARK_FROM, WATERMARK_TO, "
     "ROWS_READ, INSERTED, UPDATED, REJECTED, FLAGGED, CORRECTED, STARTED_AT, FINISHED_AT, DURATION_MS, "
@@ -573,6 +575,9 @@ def _load_statements(plan: Plan, outcome: Outcome, stage: str, user: str | None)
         f'"_LOAD_TIMESTAMP", "_LOADED_BY" FROM {stage} WHERE "_REJECT" IS NULL',
         [table.tpa, outcome.batch_id],
     )
+    # Claim versions: one row per claim id with net amounts, every version kept in SILVER.CLAIM_VERSIONS.
+    for text, params in claim_versions.statements(table, plan.columns, stage, outcome.batch_id, now):
+        yield Sql(text, params)
 
 
 async def _finish(

@@ -15,6 +15,7 @@ urlpatterns = [
     path("silver/data", views.data_page, name="silver-data"),
     path("silver/quality", views.quality_page, name="silver-quality"),
     path("silver/quarantine", views.quarantine_page, name="silver-quarantine"),
+    path("silver/lineage/<int:record_id>", views.lineage_page, name="silver-lineage"),
 ]
 
 api_urlpatterns = [
@@ -49,6 +50,8 @@ api_urlpatterns = [
     path("silver/quality/trends", dispatch(GET=api.quality_trends)),
     path("silver/quality/metrics", dispatch(GET=api.quality_metrics)),
     path("silver/quarantine", dispatch(GET=api.quarantine_records)),
+    path("silver/claims/<str:claim_id>/versions", dispatch(GET=api.claim_history)),
+    path("silver/lineage/records/<int:record_id>", dispatch(GET=api.record_lineage)),
     path("silver/quarantine/export", dispatch(GET=api.quarantine_export)),
     path("silver/quarantine/release", dispatch(POST=api.quarantine_release)),
 ]
