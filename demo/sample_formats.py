@@ -76,20 +76,15 @@ def write_fixed_width(
 
 
 def write_837(
-    path: Path,
-    layout: TpaLayout,
-    rows: int,
-    *,
-    seed: int = 0,
-    institutional: bool = False,
-    replacements: tuple[str, ...] = (),
+    path: Path, layout: TpaLayout, rows: int, *, seed: int = 0, institutional: bool = False, adjust: int = 0
 ) -> Path:
-    """One interchange of ``rows`` claims, valid against the 5010 implementation guide; the claim ids in
-    ``replacements`` are sent again as frequency-7 replacements with a changed charge."""
+    """One interchange of ``rows`` claims, valid against the 5010 implementation guide. With ``adjust`` the file
+    instead re-sends the first ``adjust`` of those claims as frequency-7 replacements, each charging $10 more."""
     version = "005010X223A2" if institutional else "005010X222A1"
     claims = list(typed_records(layout, "MEDICAL", rows, seed=seed))
-    claims += [{**claim, "BILLED_AMOUNT": int(claim["BILLED_AMOUNT"]) + 1000, "FREQUENCY": "7"}  # type: ignore[call-overload]
-               for claim in claims if claim["CLAIM_ID"] in replacements]  # fmt: skip
+    if adjust:
+        claims = [{**claim, "BILLED_AMOUNT": int(claim["BILLED_AMOUNT"]) + 1000, "FREQUENCY": "7"}  # type: ignore[call-overload]
+                  for claim in claims[:adjust]]  # fmt: skip
     body: list[str] = [
         f"ST*837*0001*{version}",
         f"BHT*0019*00*{path.stem[:30].upper()}*{layout_date(dt.date(2026, 6, 30))}*1200*CH",

@@ -240,7 +240,8 @@ def _summary(
     problems = _problems(result)
     result["balanced"] = not problems
     result["problems"] = problems
-    result["verdict"] = "Balanced" if not problems else "; ".join(problems)
+    result["verdict"] = "; ".join(problems) or ("Archive: each of its files is reconciled on its own"
+                                                  if result["file_type"] == "ARCHIVE" else "Balanced")  # fmt: skip
     return result
 
 
@@ -249,7 +250,7 @@ def _problems(f: dict[str, Any]) -> list[str]:
     if f["status"] != "SUCCESS":
         return [f"The file is {f['status']}, not loaded"]
     if f["file_type"] == "ARCHIVE":
-        return ["An archive: each of its files is reconciled on its own"]
+        return []
     if f["control_row_count"] is not None and f["control_row_count"] != f["rows_in_file"]:
         problems.append(f"Control record says {f['control_row_count']} rows; the file has {f['rows_in_file']}")
     if f["control_paid_total"] is not None and f["bronze_paid"] is not None:

@@ -1,10 +1,13 @@
 import gzip
 import io
+import json
 import zipfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from asgiref.sync import sync_to_async
+from django.core.management import call_command
 
 from bronze.layouts import save_layout
 from demo import sample_formats, samples
@@ -78,7 +81,7 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-async def test_zip_members_are_queued_and_loaded_as_files_of_their_own(operator_client, tpa):
+async def test_zip_members_are_queued_and_loaded_as_files_of_their_own(operator_client, viewer_client, tpa):
     content = zip_bytes({"march/medical.csv": CSV, "dental.json": b'[{"claim_id": "D1"}]', "__MACOSX/._x": b"x"})
 
     archive = await upload_and_process(operator_client, tpa, "batch.zip", content)
@@ -89,6 +92,8 @@ async def test_zip_members_are_queued_and_loaded_as_files_of_their_own(operator_
         member = await entry(tpa, name)
         assert member["STATUS"] == "SUCCESS", member["ERROR_MESSAGE"]
     assert [r["RAW_DATA"]["claim_id"] for r in await records(tpa, "batch__medical.csv")] == ["C1", "C2"]
+    report = (await viewer_client.get(f"/api/bronze/files/{archive['QUEUE_ID']}/reconciliation")).json()
+    assert report["balanced"] is True and report["verdict"] == "Archive: each of its files is reconciled on its own"
 
 
 async def test_gz_holds_one_file(operator_client, tpa):
@@ -193,3 +198,19 @@ async def test_an_invalid_interchange_fails_with_the_parsers_reason(operator_cli
     assert await records(tpa, "broken.837") == []
     junk = await upload_and_process(operator_client, tpa, "junk.x12", b"hello")
     assert junk["STATUS"] == "FAILED" and "does not begin with 'ISA'" in junk["ERROR_MESSAGE"]
+
+
+@pytest.mark.parametrize("sample_format", ["parquet", "json", "ndjson", "fixed", "837p", "837i"])
+async def test_generate_samples_writes_each_format_and_it_loads(operator_client, tpa, tmp_path, sample_format):
+    await sync_to_async(call_command)(
+        "generate_samples", out=tmp_path, rows=5, format=sample_format, stdout=io.StringIO()
+    )
+    folder = tmp_path / samples.DEMO_LAYOUTS[0].tpa_code
+    sample = next(path for path in folder.glob("medical-5*") if not path.name.endswith(".layout.json"))
+    if sample_format == "fixed":
+        await save_layout(tpa, json.loads(sample.with_suffix(".layout.json").read_text()), user="tests")
+
+    row = await upload_and_process(operator_client, tpa, sample.name, sample.read_bytes())
+
+    assert row["STATUS"] == "SUCCESS", row["ERROR_MESSAGE"]
+    assert row["ROWS_LOADED"] == 5
