@@ -392,14 +392,13 @@ def _wrap(inner: Sql, projections: list[Sql]) -> Sql:
 
 DATE_FORMATS = ("MM/DD/YYYY", "YYYYMMDD", "DD-MON-YYYY", "MM-DD-YYYY")
 MONEY_PATTERN = "^-?[$]?-?[0-9]{1,3}(,[0-9]{3})*([.][0-9]+)?$|^-?[$]?[0-9]+([.][0-9]+)?$"
+# Every date spelling with a time of day, then without one.
 TIMESTAMP_FORMATS = (
     "YYYY-MM-DD HH24:MI:SS",
     'YYYY-MM-DD"T"HH24:MI:SS',
-    "MM/DD/YYYY HH24:MI:SS",
-    "YYYYMMDD HH24:MI:SS",
+    *(f"{pattern} HH24:MI:SS" for pattern in DATE_FORMATS),
     "YYYY-MM-DD",
-    "MM/DD/YYYY",
-    "YYYYMMDD",
+    *DATE_FORMATS,
 )
 
 
