@@ -105,6 +105,16 @@ async def test_invalid_data_types(operator_client, canary, data_type):  # noqa: 
         ("INTEGER", "1; DROP TABLE SILVER.CANARY"),
         ("BOOLEAN", "yes"),
         ("DATE", "NOW()"),
+        ("DATE", "'2024-13-45'"),
+        ("DATE", "'2023-02-29'"),
+        ("TIMESTAMP_NTZ", "'2024-02-30 10:00:00'"),
+        ("TIMESTAMP_NTZ", "'2024-01-31 24:00:00'"),
+        ("TIME", "'12:61'"),
+        ("NUMBER(5,2)", "1234.5"),
+        ("NUMBER(5,2)", "1.234"),
+        ("NUMBER", "2.5"),
+        ("INTEGER", "1.5"),
+        ("VARCHAR(3)", "'ABCD'"),
     ],
 )
 async def test_invalid_defaults(operator_client, canary, data_type, default_value):  # noqa: F811
@@ -263,6 +273,10 @@ def test_type_grammar_and_default_sql():
     with pytest.raises(ApiError):
         normalize_default("SYSDATE()", date)
     assert default_sql("1,000.50", "NUMBER(18,2)") == "1000.50"
+    assert default_sql("-999.990", "NUMBER(5,2)") == "-999.990" and default_sql("7.0", "INTEGER") == "7.0"
+    assert default_sql("'2024-02-29'", "DATE") == "'2024-02-29'::DATE"
+    assert default_sql("'2024-02-29T23:59:59.123456789Z'", "TIMESTAMP_TZ") is not None
+    assert default_sql("'ABC'", "VARCHAR(3)") == "'ABC'" and default_sql("'it''s'", "VARCHAR(4)") == "'it\\'s'"
     assert default_sql("'it''s'", "VARCHAR") == "'it\\'s'" and default_sql("PENDING", "VARCHAR") == "'PENDING'"
     assert default_sql("'2024-01-31'", "DATE") == "'2024-01-31'::DATE"
     assert default_sql("CURRENT_TIMESTAMP()", "TIMESTAMP_NTZ") == "CURRENT_TIMESTAMP()"
