@@ -21,6 +21,7 @@ SCHEMA_COLUMNS = (
 )
 CSV_HEADER = ("TABLE_NAME", "COLUMN_NAME", "DATA_TYPE", "NULLABLE", "DEFAULT_VALUE", "DESCRIPTION")
 MAX_DESCRIPTION = 2000
+NO_DEFAULT = "N/A"  # DEFAULT_VALUE in schema CSV files for none
 MAX_DEFAULT = 500
 MAX_VARCHAR = 16_777_216
 CACHE_NAMESPACES = ("silver_schemas", "silver_tables", "silver_mappings", "silver_rules", "silver_quality")
@@ -450,8 +451,15 @@ async def export_csv() -> str:
     for row in await list_schema_columns():
         nullable = "Y" if row["NULLABLE"] else "N"
         values = (row["TABLE_NAME"], row["COLUMN_NAME"], row["DATA_TYPE"], nullable)
-        writer.writerow((*values, row["DEFAULT_VALUE"] or "", row["DESCRIPTION"] or ""))
+        writer.writerow((*values, _csv_default(row["DEFAULT_VALUE"]), row["DESCRIPTION"] or ""))
     return out.getvalue()
+
+
+def _csv_default(default: str | None) -> str:
+    """The default as parse_csv reads it back: a text default N/A is written quoted, as bare N/A means none."""
+    if default is None:
+        return ""
+    return f"'{default}'" if default.upper() == NO_DEFAULT else default
 
 
 def parse_csv(text: str) -> list[dict[str, Any]]:
@@ -472,7 +480,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
             "column_name": record.get("COLUMN_NAME"),
             "data_type": record.get("DATA_TYPE"),
             "nullable": nullable not in {"N", "NO", "FALSE", "0"},
-            "default_value": None if default.upper() == "N/A" else default,
+            "default_value": None if default.upper() == NO_DEFAULT else default,
             "description": record.get("DESCRIPTION"),
         }
         try:
