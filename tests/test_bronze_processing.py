@@ -362,3 +362,12 @@ async def test_a_load_whose_worker_died_is_recovered_once_its_heartbeat_is_a_lea
     assert [(row["ERROR_LEVEL"], "killed.csv was stuck in PROCESSING" in row["ERROR_MESSAGE"]) for row in logged] == [
         ("ERROR", True)
     ]
+
+
+async def test_fixed_width_text_fails_with_a_clear_reason(operator_client, tpa):
+    content = b"CLAIM_ID    MEMBER_ID   PAID\nC0001       M000123     125.00\nC0002       M000456     80.50\n"
+    row = await upload_and_process(operator_client, tpa, "claims.txt", content)
+
+    assert row["STATUS"] == "FAILED"
+    assert row["ERROR_MESSAGE"].startswith("The file looks like fixed-width text")
+    assert await records(tpa, "claims.txt") == []
