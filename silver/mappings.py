@@ -5,11 +5,12 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.warehouse import Transaction, warehouse
 from medallion.warehouse.identifiers import quote
@@ -225,7 +226,7 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     key = (mapping["TPA"], mapping["TARGET_TABLE"], mapping["TARGET_COLUMN"])
     async with warehouse().transaction() as tx:
         await _refuse_duplicate_target(tx, key)
-        row = _manual_row(mapping, user, _now())
+        row = _manual_row(mapping, user, utc_now())
         await tx.execute(
             f"INSERT INTO SILVER.FIELD_MAPPINGS ({', '.join(INSERT_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})",
@@ -260,10 +261,6 @@ async def _refuse_duplicate_target(tx: Transaction, key: tuple[str, str, str]) -
         )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 async def _mapping(mapping_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(
         f"SELECT {MAPPING_COLUMNS}, TRANSFORM_EXPRESSION FROM SILVER.FIELD_MAPPINGS "
@@ -284,7 +281,7 @@ async def approve_mapping(mapping_id: int, *, user: str | None) -> None:
         await tx.execute(
             "UPDATE SILVER.FIELD_MAPPINGS SET APPROVED = TRUE, APPROVED_BY = ?, APPROVED_TIMESTAMP = ?, "
             "UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE MAPPING_ID = ?",
-            (user, _now(), mapping_id),
+            (user, utc_now(), mapping_id),
         )
         await audit.record(user, "APPROVE", "FIELD_MAPPING", mapping_id, tpa=current["TPA"], before=current, within=tx)
     await invalidate(*MAPPING_NAMESPACES)
@@ -489,7 +486,7 @@ async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, A
             continue
         taken.add(key)
         mappings.append(mapping)
-    now = _now()
+    now = utc_now()
     rows = [_manual_row(mapping, user, now) for mapping in mappings]
     if rows:
         async with warehouse().transaction() as tx:

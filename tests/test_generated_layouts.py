@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bronze.samples import CLAIM_KINDS, DEMO_LAYOUTS, TARGET_TABLES, TpaLayout, write_csv, write_xlsx
+from demo.samples import CLAIM_KINDS, DEMO_LAYOUTS, TARGET_TABLES, TpaLayout, write_csv, write_xlsx
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote, string_literal
 from silver.mappings import create_mapping
