@@ -16,7 +16,7 @@ from medallion.errors import not_found, validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
 from silver.claim_versions import VERSIONED_TABLES, VERSIONS
-from silver.transform import converted, source_expressions
+from silver.transform import column_sources, converted
 from silver.transform_catalog import approved_mappings
 from tpa.services import get_tpa
 
@@ -176,11 +176,11 @@ async def _add_table(layers: dict[int, FileLayers], table: SilverTable, files: s
 
 async def _raw_amount_sums(table: SilverTable) -> str:
     """SUM of each mapped amount over Bronze's RAW_DATA, converted the way the transform converts it."""
-    expressions = source_expressions(await approved_mappings(table.tpa, table.schema_table))
+    sources = column_sources(await approved_mappings(table.tpa, table.schema_table))
     return "".join(
-        f", SUM({converted(expressions[column], MONEY)}) AS {name.upper()}"
+        f", SUM({converted(sources[column].value, MONEY)}) AS {name.upper()}"
         for name, column in AMOUNTS.items()
-        if column in expressions
+        if column in sources
     )
 
 

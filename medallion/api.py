@@ -1,9 +1,9 @@
-from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
+from medallion.clock import iso_now
 from medallion.decorators import api
 from medallion.http import json_response
 from medallion.warehouse import WarehouseError, warehouse
@@ -11,12 +11,9 @@ from medallion.warehouse import WarehouseError, warehouse
 HEALTH_DB_TIMEOUT = 10.0
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
 
 async def health(request: HttpRequest) -> HttpResponse:
-    return json_response({"status": "healthy", "service": "running", "timestamp": _now()})
+    return json_response({"status": "healthy", "service": "running", "timestamp": iso_now()})
 
 
 async def health_db(request: HttpRequest) -> HttpResponse:
@@ -29,7 +26,7 @@ async def health_db(request: HttpRequest) -> HttpResponse:
                 "service": "running",
                 "database": "disconnected",
                 "error": str(error)[:200],
-                "timestamp": _now(),
+                "timestamp": iso_now(),
             },
             status=503,
         )
@@ -41,7 +38,7 @@ async def health_db(request: HttpRequest) -> HttpResponse:
             "version": info.version,
             "warehouse": info.warehouse,
             "database_name": info.database,
-            "timestamp": _now(),
+            "timestamp": iso_now(),
         }
     )
 
@@ -59,12 +56,12 @@ async def health_ready(request: HttpRequest) -> HttpResponse:
             {
                 "status": "not_ready",
                 "service": "running",
-                "timestamp": _now(),
+                "timestamp": iso_now(),
                 "reason": f"application database: {type(error).__name__}",
             },
             status=503,
         )
-    return json_response({"status": "ready", "service": "running", "timestamp": _now()})
+    return json_response({"status": "ready", "service": "running", "timestamp": iso_now()})
 
 
 @api("authenticated")

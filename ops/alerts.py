@@ -23,10 +23,10 @@ from django.core.mail import send_mail
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.errors import not_found, validation_error
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from ops import cadence
-from ops.clock import utc_now
 from tpa.services import get_tpa
 
 log = logging.getLogger(__name__)

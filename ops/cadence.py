@@ -11,9 +11,9 @@ from croniter import croniter
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.errors import not_found, validation_error
 from medallion.warehouse import Transaction, WarehouseError, warehouse
-from ops.clock import utc_now
 from tpa.services import get_tpa
 
 EXPECTATIONS = "OPS.FILE_EXPECTATIONS"

@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 
+from medallion.clock import utc_now
 from medallion.warehouse import warehouse
 from ops import alerts, cadence
-from ops.clock import utc_now
 from tests.claims_pipeline_support import claim, claims_file, load_file, map_medical_claims
 from tests.test_bronze_support import upload_and_process
 
