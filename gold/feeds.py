@@ -3,7 +3,7 @@ columns, and one over the eligibility tables. Table names come from SILVER.CREAT
 and quoted; values (the TPA codes) are bound parameters."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,7 @@ FEED_TYPES: dict[str, str] = {
     "MEMBER_RESPONSIBILITY": "NUMBER(18, 2)",
     "CLAIM_STATUS": "VARCHAR",
     "BATCH_ID": "VARCHAR",
+    "RECORD_ID": "INTEGER",
 }
 ELIGIBILITY_TYPES: dict[str, str] = {
     "MEMBER_ID": "VARCHAR",
@@ -66,7 +67,7 @@ ELIGIBILITY_TYPES: dict[str, str] = {
     "BATCH_ID": "VARCHAR",
     "LOAD_TIMESTAMP": "TIMESTAMP_NTZ",
 }
-_METADATA_COLUMNS = {"BATCH_ID": "_BATCH_ID", "LOAD_TIMESTAMP": "_LOAD_TIMESTAMP"}
+_METADATA_COLUMNS = {"BATCH_ID": "_BATCH_ID", "LOAD_TIMESTAMP": "_LOAD_TIMESTAMP", "RECORD_ID": "_RECORD_ID"}
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,4 @@ def _typed_columns(types: dict[str, str], mapped: dict[str, str], present: froze
     return ", ".join(
         f"CAST({quote(mapped[name]) if mapped.get(name) in present else 'NULL'} AS {sql_type}) AS {quote(name)}"
         for name, sql_type in types.items()
-    )
-
-
-def all_tables(sources: Sequence[TpaSources]) -> tuple[list[SilverTable], list[SilverTable]]:
-    return (
-        [table for tpa in sources for table in tpa.claims],
-        [table for tpa in sources for table in tpa.eligibility],
     )

@@ -6,12 +6,12 @@ import asyncio
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 
 from medallion.caching import invalidate
+from medallion.clock import utc_now
 from medallion.events import log_error, log_event
 from medallion.warehouse import Transaction, warehouse
 
@@ -44,16 +44,13 @@ class RefreshCounts:
             self.rows[name] += count
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 async def refresh(tpa: str | None = None, *, full: bool = False, user: str | None = None) -> dict[str, Any]:
     """Refresh Gold for one TPA or all; returns the recorded run."""
     scope = scope_code(tpa) if tpa else ALL_TPAS
     async with _refresh_lock:
         run_id = uuid.uuid4().hex
-        started, clock = _now(), time.monotonic()
+        started, clock = utc_now(), time.monotonic()
         wh = warehouse()
         await wh.execute(
             "INSERT INTO GOLD.REFRESH_RUNS (RUN_ID, TPA, REFRESH_MODE, STATUS, STARTED_AT, TRIGGERED_BY) "
@@ -81,7 +78,7 @@ async def _refresh(
     if full:
         await _purge_missing(scope, set(sources))
     tiers = await risk_tiers(wh)
-    filters = await _filters()
+    filters = await filter_rules()
     counts = RefreshCounts()
     for sources_of_tpa in sources.values():
         counts.add(await _refresh_tpa(sources_of_tpa, full, run_id, tiers, filters))
@@ -90,14 +87,14 @@ async def _refresh(
     return counts, checks
 
 
-async def _filters() -> list[dict[str, Any]]:
+async def filter_rules() -> list[dict[str, Any]]:
     return await warehouse().fetch_all(
         f"SELECT {TRANSFORMATION.columns} FROM {TRANSFORMATION.table} WHERE IS_ACTIVE AND RULE_TYPE = 'FILTER' "
         f"ORDER BY {TRANSFORMATION.order_by}"
     )
 
 
-def _filters_for(tpa: str, rules: list[dict[str, Any]]) -> dict[str, str]:
+def filters_for(tpa: str, rules: list[dict[str, Any]]) -> dict[str, str]:
     """Per Gold table, the AND-ed filter conditions that apply to this TPA's feed."""
     compiled = {
         table: "".join(
@@ -124,7 +121,7 @@ async def _refresh_tpa(
         if not (full or new_claims or new_eligibility):
             return counts
         months = None if full or new_eligibility else sorted({r["PERIOD"] for r in new_claims if r["PERIOD"]})
-        source = BuildInput(tpa, run_id, claims, eligibility, _filters_for(tpa, rules), tiers)
+        source = BuildInput(tpa, run_id, claims, eligibility, filters_for(tpa, rules), tiers)
         for table in GOLD_BUILDS:
             if months == [] and table.stored_period is not None:
                 continue
@@ -204,7 +201,7 @@ async def _finish(
         "ERROR_MESSAGE = ? WHERE RUN_ID = ?",
         (
             status,
-            _now(),
+            utc_now(),
             int((time.monotonic() - clock) * 1000),
             counts.tpas_refreshed,
             counts.months_refreshed,

@@ -135,7 +135,7 @@ async def test_pages_need_login(anonymous_client, viewer_client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login")
     response = await viewer_client.get("/")
     assert response.status_code == 200 and b"Medallion" in response.content
-    assert (await viewer_client.get("/admin/tpas")).status_code == 403
+    assert (await viewer_client.get("/operations/tpas")).status_code == 403
 
 
 def test_refuses_to_start_with_default_secret_key_when_debug_is_off(settings):
@@ -155,12 +155,12 @@ def test_refuses_to_start_with_default_secret_key_when_debug_is_off(settings):
 
 
 @pytest.mark.services
-def test_django_tables_on_postgresql(require_postgres, settings, tmp_path):
+def test_django_tables_on_postgresql(postgres_url, settings, tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "medallion.settings",
         "SECRET_KEY": "pg-test",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "DATABASE_URL": postgres_url,
         "DATA_DIR": str(tmp_path),
     }
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]

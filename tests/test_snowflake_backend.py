@@ -1,7 +1,7 @@
 import fakesnow
 import pytest
 
-from medallion.warehouse import DelimitedSource, Warehouse
+from medallion.warehouse import DelimitedSource, DocumentSource, Warehouse
 from medallion.warehouse.backends.snowflake import SnowflakeBackend, SnowflakeSession, connect_options_from_url
 
 
@@ -61,7 +61,7 @@ def test_stage_and_copy_statements(tmp_path):
     backend.stage_put(raw, tmp_path / "upload.part", "SRC", "ACME/claims.csv")
     backend.stage_remove(raw, "ERROR", "ACME/it's.csv")
     source = DelimitedSource(["Claim ID", "Paid"], "|", "latin-1", {'"TPA"': "ACME", '"QUEUE_ID"': 7})
-    backend.load_delimited_as_json(
+    backend.load_staged_as_json(
         raw, '"BRONZE"."RAW_DATA_TABLE"', "SRC", "ACME/claims.csv", source, '"RAW_DATA"', '"FILE_ROW_NUMBER"'
     )
     backend.cancel(raw)
@@ -76,6 +76,31 @@ def test_stage_and_copy_statements(tmp_path):
     assert "FIELD_DELIMITER = '|'" in copy and "ENCODING = 'ISO-8859-1'" in copy and "SKIP_HEADER = 1" in copy
     assert "ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = ()" in copy
     assert cancel == "SELECT SYSTEM$CANCEL_ALL_QUERIES(?)" and connection.statements[-1][1] == (4242,)
+
+
+@pytest.mark.parametrize(
+    ("document_format", "file_format"),
+    [("PARQUET", "TYPE = PARQUET"), ("JSON", "TYPE = JSON STRIP_OUTER_ARRAY = TRUE"), ("NDJSON", "TYPE = JSON")],
+)
+def test_documents_are_copied_by_snowflake_itself(document_format, file_format):
+    backend = SnowflakeBackend({"database": "MEDALLION"}, "MEDALLION")
+    connection = RecordingConnection()
+    source = DocumentSource(document_format, {'"TPA"': "ACME", '"QUEUE_ID"': 7})
+    backend.load_staged_as_json(
+        SnowflakeSession(connection, "MEDALLION"),
+        '"BRONZE"."RAW_DATA_TABLE"',
+        "SRC",
+        "ACME/claims.x",
+        source,
+        '"RAW_DATA"',
+        '"FILE_ROW_NUMBER"',
+    )
+    assert connection.statements == [(
+        'COPY INTO "BRONZE"."RAW_DATA_TABLE" ("RAW_DATA", "FILE_ROW_NUMBER", "TPA", "QUEUE_ID") FROM '
+        "(SELECT $1, METADATA$FILE_ROW_NUMBER, 'ACME', 7 FROM @MEDALLION.OPS.SRC/ACME/claims.x) "
+        f"FILE_FORMAT = ({file_format}) ON_ERROR = ABORT_STATEMENT FORCE = TRUE",
+        None,
+    )]  # fmt: skip
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import fakesnow.arrow
 import fakesnow.server as fss
 import pyarrow as pa
 import snowflake.connector.errors
@@ -253,7 +254,11 @@ def _stand_in(sql: str) -> Any:
         return _get if keyword == "GET" else _remove
     if keyword in {"LIST", "LS"} and "/" in sql:
         return _list
-    if keyword == "COPY" and re.search(r"\bFROM\s*\(\s*SELECT\b", sql, re.I):
+    if (
+        keyword == "COPY"
+        and re.search(r"\bFROM\s*\(\s*SELECT\b", sql, re.I)
+        and re.search(r"TYPE\s*=\s*CSV", sql, re.I)
+    ):
         return _copy_with_transform
     if WAIT_CALL.match(sql):
         return _wait
@@ -522,6 +527,22 @@ async def expire_sessions(_request: Request) -> Response:
         del fss.sessions[token]
     return JSONResponse({"expired": True})
 
+
+_timestamp_struct = fakesnow.arrow.timestamp_to_sf_struct
+
+
+def _timestamps_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Not a Snowflake behaviour but a fakesnow gap: its timestamp structs drop the null mask, so a NULL
+    TIMESTAMP_NTZ would reach the connector as 1970-01-01. Snowflake sends NULL."""
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
+    struct = _timestamp_struct(ts)
+    fields = [struct.type.field(i) for i in range(struct.type.num_fields)]
+    children = [struct.field(i) for i in range(struct.type.num_fields)]
+    return pa.StructArray.from_arrays(children, fields=fields, mask=ts.is_null())
+
+
+fakesnow.arrow.timestamp_to_sf_struct = _timestamps_keeping_nulls
 
 routes = [
     Route("/_emulator/expire-sessions", expire_sessions, methods=["POST"]),

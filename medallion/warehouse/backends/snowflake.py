@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES, string_literal
-from .base import Backend, BackendInfo, DelimitedSource, Params, Result, Row, StageFile
+from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
 
 T = TypeVar("T")
 STAGE_SCHEMA = "OPS"
@@ -250,16 +250,20 @@ class SnowflakeBackend(Backend):
             self._run(raw, sql, values)
         return len(rows)
 
-    def load_delimited_as_json(
+    def load_staged_as_json(
         self,
         raw: SnowflakeSession,
         table: str,
         stage: str,
         path: str,
-        source: DelimitedSource,
+        source: DelimitedSource | DocumentSource,
         json_column: str,
         row_number_column: str,
     ) -> int:
+        if isinstance(source, DocumentSource):
+            return self._load_documents(
+                raw, table, self._stage_location(raw, stage, path), source, [json_column, row_number_column]
+            )
         record = (
             "OBJECT_CONSTRUCT_KEEP_NULL("
             + ", ".join(
@@ -279,6 +283,19 @@ class SnowflakeBackend(Backend):
             "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () "
             "EMPTY_FIELD_AS_NULL = TRUE ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE "
             f"ENCODING = '{encoding}') ON_ERROR = ABORT_STATEMENT FORCE = TRUE"
+        )
+        cursor = self._run(raw, sql, None)
+        return sum(int(row[2]) for row in cursor.fetchall() if len(row) > 2 and str(row[2]).isdigit())
+
+    def _load_documents(
+        self, raw: SnowflakeSession, table: str, location: str, source: DocumentSource, targets: list[str]
+    ) -> int:
+        constants = "".join(f", {_literal(value)}" for value in source.constants.values())
+        target_columns = ", ".join([*targets, *source.constants])
+        sql = (
+            f"COPY INTO {table} ({target_columns}) FROM (SELECT $1, METADATA$FILE_ROW_NUMBER{constants} "
+            f"FROM {location}) FILE_FORMAT = ({DOCUMENT_FILE_FORMATS[source.format]}) "
+            "ON_ERROR = ABORT_STATEMENT FORCE = TRUE"
         )
         cursor = self._run(raw, sql, None)
         return sum(int(row[2]) for row in cursor.fetchall() if len(row) > 2 and str(row[2]).isdigit())
@@ -325,6 +342,13 @@ class SnowflakeBackend(Backend):
         target = string_literal(f"file://{local_dir.as_posix()}/")
         self._run(raw, f"GET {location} {target} {pattern}", None)
         return local_dir / path.rsplit("/", 1)[-1]
+
+
+DOCUMENT_FILE_FORMATS = {
+    "PARQUET": "TYPE = PARQUET",
+    "JSON": "TYPE = JSON STRIP_OUTER_ARRAY = TRUE",
+    "NDJSON": "TYPE = JSON",
+}
 
 
 def _literal(value: Any) -> str:
