@@ -442,6 +442,9 @@ TIMESTAMP_FORMATS = (
 )
 
 
+SEMI_STRUCTURED_TYPES = {"VARIANT", "OBJECT", "ARRAY"}
+
+
 def converted(value: str, data_type: str) -> str:
     """TRY_CAST, lenient with the spellings TPAs send: US and compact dates, money with '$' and thousands
     separators. A value that still does not convert comes out NULL (and goes to quarantine)."""
@@ -454,7 +457,16 @@ def converted(value: str, data_type: str) -> str:
     if kind in {"NUMBER", "FLOAT", "DECIMAL", "INTEGER"}:
         money = f"REPLACE(REPLACE(TRIM({value}), '$', ''), ',', '')"
         return f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
-    return f"TRY_CAST({value} AS {data_type})"
+    return try_cast_text(value, data_type)
+
+
+def try_cast_text(value: str, data_type: str) -> str:
+    """Snowflake's TRY_CAST takes text only (a mapped expression or a correction may yield a number) and never
+    yields a semi-structured type: text becomes VARIANT by TRY_PARSE_JSON (what the cast means on the embedded
+    engine)."""
+    if data_type.split("(")[0].upper() in SEMI_STRUCTURED_TYPES:
+        return f"TRY_PARSE_JSON(TO_VARCHAR({value}))"
+    return f"TRY_CAST(TO_VARCHAR({value}) AS {data_type})"
 
 
 def _typed(index: int, column: Column) -> Sql:
@@ -475,7 +487,8 @@ def _rule_columns(rule: CompiledRule, columns: list[Column]) -> Sql:
     if rule.correction_sql is None:
         return flag
     data_type = next(column.data_type for column in columns if column.name == rule.column)
-    return Sql(f"{flag.text}, TRY_CAST(({rule.correction_sql}) AS {data_type}) AS {_corrected(rule)}", flag.params)
+    corrected = try_cast_text(f"({rule.correction_sql})", data_type)
+    return Sql(f"{flag.text}, {corrected} AS {_corrected(rule)}", flag.params)
 
 
 @dataclass(frozen=True)
@@ -695,5 +708,3 @@ def _corrected(rule: CompiledRule) -> str:
 def _stale_after() -> int:
     """A RUNNING batch older than this was left by a process that died (every statement has a time limit)."""
     return int(settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT * 2)
-
-

@@ -21,7 +21,9 @@ import fakesnow.arrow
 import fakesnow.server as fss
 import pyarrow as pa
 import snowflake.connector.errors
+import sqlglot
 from fakesnow.transforms import stage as fake_stage
+from sqlglot import exp
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -162,6 +164,8 @@ async def query_request(request: Request) -> Response:
     _track_transaction(session, sql)
     if match := CANCEL_ALL.match(sql):
         return _cancel_all(match.group(1), body)
+    if refusal := _try_cast_refusal(sql):
+        return _error(1044, refusal, "42P13")
     if BOUND_ROW_COUNT.search(sql) and body.get("bindings"):
         # Snowflake compiles LIMIT/OFFSET with constant row counts only; a server-side bind there is refused.
         return _error(1003, "SQL compilation error:\nInvalid row count '?' in limit clause", "42601")
@@ -227,6 +231,34 @@ def _search_every_schema(connection: Any) -> None:
     current = connection.schema or "PUBLIC"
     path = ",".join(f"{connection.database}.{name}" for name in [current, *(s for s in schemas if s != current)])
     connection._duck_conn.execute(f"SET search_path = '{path}'")
+
+
+NON_TEXT_EXPRESSIONS = (
+    exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Abs, exp.Round, exp.Floor, exp.Ceil, exp.Sum, exp.Avg,
+    exp.Count, exp.Boolean, exp.DateAdd, exp.DateDiff, exp.CurrentDate, exp.CurrentTimestamp,
+)  # fmt: skip
+
+
+def _try_cast_refusal(sql: str) -> str | None:
+    """Snowflake compiles TRY_CAST only from text, and never to VARIANT, OBJECT or ARRAY. The emulator sees no
+    column types, so it refuses what is evidently not text: numbers, arithmetic, numeric and date functions."""
+    if "TRY_CAST" not in sql.upper():
+        return None
+    try:
+        tree = sqlglot.parse_one(sql, read="snowflake")
+    except sqlglot.errors.ParseError:
+        return None
+    for node in tree.find_all(exp.TryCast):
+        target = node.to.this
+        argument = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if target in (exp.DataType.Type.VARIANT, exp.DataType.Type.OBJECT, exp.DataType.Type.ARRAY):
+            return f"SQL compilation error:\nInvalid data type [{target.name}] for function [TRY_CAST]"
+        if isinstance(argument, NON_TEXT_EXPRESSIONS) or (isinstance(argument, exp.Literal) and argument.is_number):
+            return (
+                "SQL compilation error:\nFunction TRY_CAST cannot be used with arguments of types NUMBER(38,0) "
+                f"and {node.to.sql(dialect='snowflake')}"
+            )
+    return None
 
 
 def _cancel_all(argument: str, body: dict[str, Any]) -> Response:
