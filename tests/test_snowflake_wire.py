@@ -185,3 +185,23 @@ async def test_the_transform_watermark_column_is_ordered(snowflake_warehouse):
     ]
 
     assert created and all("RECORD_ID INTEGER IDENTITY(1, 1) ORDER," in sql for sql in created)
+
+
+async def test_a_named_connection_uses_the_database_of_its_session(
+    snowflake_warehouse, settings, tmp_path, unique_code
+):
+    connections = tmp_path / "connections.toml"
+    connections.write_text(
+        f'[wire]\naccount = "fakesnow"\nuser = "fake"\npassword = "snow"\nhost = "127.0.0.1"\n'
+        f'port = {snowflake_warehouse.port}\nprotocol = "http"\ndatabase = "MEDALLION"\nschema = "PUBLIC"\n'
+    )
+    connections.chmod(0o600)
+    settings.WAREHOUSE_URL = f"snowflake:///?connection_name=wire&connections_file_path={connections}"
+    settings.WAREHOUSE_DATABASE = "NOT_THE_SESSIONS"
+    close_warehouse()
+    (tmp_path / "claims.csv").write_bytes(b"a\n1\n")
+
+    await warehouse().stage_put(tmp_path / "claims.csv", "SRC", f"{unique_code}/claims.csv")
+
+    assert await staged("SRC", unique_code) == [f"{unique_code}/claims.csv"]
+    assert await warehouse().stage_remove("SRC", f"{unique_code}/claims.csv") is True

@@ -76,6 +76,8 @@ def connect_options_from_url(
     options.update({key: int(query[key]) for key in URL_INTEGER_OPTIONS if key in query})
     if "token_file_path" in options:
         options.setdefault("authenticator", "oauth")
+    if "connections_file_path" in query:
+        options["connections_file_path"] = Path(query["connections_file_path"])
     return options
 
 
