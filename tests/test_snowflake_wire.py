@@ -205,3 +205,18 @@ async def test_a_named_connection_uses_the_database_of_its_session(
 
     assert await staged("SRC", unique_code) == [f"{unique_code}/claims.csv"]
     assert await warehouse().stage_remove("SRC", f"{unique_code}/claims.csv") is True
+
+
+async def test_oauth_token_file_is_read_again_at_each_login(snowflake_warehouse, settings, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("first-token")
+    settings.WAREHOUSE_URL = snowflake_warehouse.url(token_file_path=str(token), client_session_keep_alive="true")
+    close_warehouse()
+    assert await warehouse().fetch_value("SELECT 5") == 5
+
+    token.write_text("refreshed-token")
+    snowflake_warehouse.expire_sessions()
+    assert await warehouse().fetch_value("SELECT 6") == 6
+
+    oauth = [login for login in snowflake_warehouse.logins() if login["authenticator"] == "OAUTH"]
+    assert [login["token"] for login in oauth[-2:]] == ["first-token", "refreshed-token"]

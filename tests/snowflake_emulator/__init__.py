@@ -75,5 +75,8 @@ class Emulator:
         """Every statement received so far: {"session": id, "sql": text}."""
         return [json.loads(line) for line in self.statement_log.read_text().splitlines()]
 
+    def logins(self) -> list[dict[str, Any]]:
+        return httpx.get(f"http://127.0.0.1:{self.port}/_emulator/logins", timeout=10).json()
+
     def expire_sessions(self) -> None:
         httpx.post(f"http://127.0.0.1:{self.port}/_emulator/expire-sessions", timeout=10).raise_for_status()

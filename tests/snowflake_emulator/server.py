@@ -65,6 +65,7 @@ class Session:
 
 
 sessions_by_token: dict[str, Session] = {}
+logins: list[dict[str, Any]] = []
 sessions_by_id: dict[int, Session] = {}
 statement_log: Path | None = None
 _log_lock = threading.Lock()
@@ -131,6 +132,7 @@ async def login_request(request: Request) -> Response:
     answer = json.loads(bytes(response.body))
     token = answer["data"]["token"]
     session = Session(token, next(_session_ids))
+    logins.append({"authenticator": body["data"].get("AUTHENTICATOR"), "token": body["data"].get("TOKEN")})
     parameters = body["data"].get("SESSION_PARAMETERS") or {}
     session.statement_timeout = float(parameters.get("STATEMENT_TIMEOUT_IN_SECONDS") or 0)
     sessions_by_token[token] = session
@@ -576,8 +578,15 @@ def _timestamps_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 fakesnow.arrow.timestamp_to_sf_struct = _timestamps_keeping_nulls
 
+
+async def list_logins(_request: Request) -> Response:
+    """Test control: how each login authenticated (authenticator and OAuth token)."""
+    return JSONResponse(logins)
+
+
 routes = [
     Route("/_emulator/expire-sessions", expire_sessions, methods=["POST"]),
+    Route("/_emulator/logins", list_logins, methods=["GET"]),
     Route("/session/v1/login-request", login_request, methods=["POST"]),
     Route("/queries/v1/query-request", query_request, methods=["POST"]),
     Route("/queries/v1/abort-request", abort_request, methods=["POST"]),
