@@ -70,6 +70,8 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
             self.process = None
+        self.statement_log.unlink(missing_ok=True)
+        self.statement_log.with_suffix(".log").unlink(missing_ok=True)
 
     def statements(self) -> list[dict[str, Any]]:
         """Every statement received so far: {"session": id, "sql": text}."""

@@ -304,8 +304,8 @@ def _unquote_put_target(sql: str) -> str:
     return re.sub(r"(\s)'(@[^']*)'", r"\1\2", sql, count=1)
 
 
-def _stage_files(session: Session, sql: str) -> tuple[str, str, list[Path]]:
-    """A stage reference's storage folder, its path and the files whose path starts with it (Snowflake
+def _stage_files(session: Session, sql: str) -> tuple[str, Path, list[Path]]:
+    """A stage reference's name, storage folder and the files whose path starts with its path (Snowflake
     matches the path of LIST, REMOVE and GET as a prefix, not as one file)."""
     match = STAGE_REFERENCE.search(sql)
     if match is None:
@@ -315,7 +315,7 @@ def _stage_files(session: Session, sql: str) -> tuple[str, str, list[Path]]:
     root = Path(fake_stage.internal_dir(f"{catalog}.{schema}.{name}"))
     path = (match["path"] or "").replace("\\'", "'")
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).as_posix().startswith(path))
-    return name, path, [root, *files]
+    return name, root, files
 
 
 def _pattern(sql: str) -> re.Pattern[str] | None:
@@ -328,7 +328,7 @@ def _listed_name(stage_name: str, root: Path, file: Path) -> str:
 
 
 def _matching(session: Session, sql: str) -> tuple[str, Path, list[Path]]:
-    name, _path, (root, *files) = _stage_files(session, sql)
+    name, root, files = _stage_files(session, sql)
     pattern = _pattern(sql)
     if pattern is not None:
         files = [f for f in files if pattern.fullmatch(_listed_name(name, root, f))]
@@ -504,7 +504,7 @@ def _copy_with_transform(session: Session, sql: str, _body: dict[str, Any]) -> R
     if head is None:
         raise snowflake.connector.errors.ProgrammingError(msg="Unsupported COPY transformation", errno=1003)
     target, selected, location, options = head.groups()
-    name, _path, (root, *files) = _stage_files(session, f"'{location}'")
+    name, root, files = _stage_files(session, f"'{location}'")
     fmt = _format_options(options)
     results = []
     connection = session.connection
