@@ -26,10 +26,10 @@ async def test_every_generated_layout_converts_without_quarantine(
 ) -> None:
     await create_tpa(unique_code, f"{layout.name} copy", "generated layout test")
     for kind in CLAIM_KINDS:
-        # The same claims twice: the CSV, loaded last, is each claim's current version in Silver.
         for path in (
-            write_xlsx(tmp_path / f"{kind.lower()}.xlsx", layout, kind, ROWS),
             write_csv(tmp_path / f"{kind.lower()}.csv", layout, kind, ROWS),
+            # Another seed gives other claim ids: the same claims again would be resubmissions (claim versions).
+            write_xlsx(tmp_path / f"{kind.lower()}.xlsx", layout, kind, ROWS, seed=1),
         ):
             row = await upload_and_process(operator_client, unique_code, path.name, path.read_bytes())
             assert row["STATUS"] == "SUCCESS", row["ERROR_MESSAGE"]
