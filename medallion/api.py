@@ -1,10 +1,12 @@
 """JSON API plumbing: the error shape, value encoding, role checks and parameter parsing for `/api`."""
 
+import asyncio
 import functools
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +24,8 @@ from medallion.warehouse.identifiers import InvalidIdentifier
 log = logging.getLogger("medallion.api")
 
 View = Callable[..., Awaitable[Any]]
+LARGE_RESPONSE_ITEMS = 500
+_encoding_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="json")
 __all__ = ["ApiError", "conflict", "not_found", "validation_error"]
 
 
@@ -44,6 +48,21 @@ def encode_value(value: Any) -> Any:
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
     body = json.dumps(data, default=encode_value, ensure_ascii=False, allow_nan=False)
     return HttpResponse(body, status=status, content_type="application/json; charset=utf-8", headers=headers)
+
+
+async def encoded_off_the_loop(data: Any) -> HttpResponse:
+    """Large results are encoded on a thread, so the event loop keeps its turns while thousands of rows encode."""
+    if _items(data) < LARGE_RESPONSE_ITEMS:
+        return json_response(data)
+    return await asyncio.get_running_loop().run_in_executor(_encoding_executor, json_response, data)
+
+
+def _items(data: Any) -> int:
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, dict):
+        return sum(len(value) for value in data.values() if isinstance(value, list))
+    return 0
 
 
 def error_response(
@@ -128,7 +147,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                 )
             if isinstance(result, HttpResponseBase):
                 return result
-            return json_response(result)
+            return await encoded_off_the_loop(result)
 
         return wrapper
 
