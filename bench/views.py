@@ -11,9 +11,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from bench.queries import TPA_QUERY
-from medallion.api import api, error_response, json_response
 from medallion.caching import invalidate, query_counter
+from medallion.decorators import api
 from medallion.errors import not_found
+from medallion.http import error_response, json_response
 from medallion.warehouse import warehouse
 from tpa import services as tpa_services
 

@@ -15,7 +15,15 @@ from django.conf import settings
 
 from bronze import parsing
 from bronze.parsing import BadFile
-from bronze.services import QUEUE, QUEUE_COLUMNS, discover_files, invalidate_bronze, reset_stuck, utc_now
+from bronze.services import (
+    HEARTBEATS,
+    QUEUE,
+    QUEUE_COLUMNS,
+    discover_files,
+    invalidate_bronze,
+    reset_stuck,
+    utc_now,
+)
 from medallion import events, worker
 from medallion.warehouse import (
     DelimitedSource,
@@ -57,7 +65,6 @@ def heartbeat_seconds() -> float:
     return max(0.5, settings.QUEUE_LEASE_SECONDS / 5)
 
 
-@worker.step("bronze.process_queue")
 async def process_next() -> bool:
     """One worker pass: recover expired claims, then load one pending file (True when a file was handled)."""
     await reset_stuck(user="worker")
@@ -86,6 +93,10 @@ async def claim_next() -> dict[str, Any] | None:
         except WarehouseConflict:
             continue
         if claimed:
+            await wh.execute(
+                f"INSERT INTO {HEARTBEATS} (QUEUE_ID, CLAIMED_BY, HEARTBEAT_AT) VALUES (?, ?, ?)",
+                (candidate["QUEUE_ID"], worker.WORKER_ID, now),
+            )
             await invalidate_bronze()
             return await wh.fetch_one(
                 f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (candidate["QUEUE_ID"],)
@@ -99,7 +110,7 @@ async def process_entry(entry: dict[str, Any]) -> None:
     events.log_file_stage(entry["QUEUE_ID"], path, tpa, "BRONZE_LOAD", "STARTED", started=started)
     beating = asyncio.create_task(_heartbeat(entry["QUEUE_ID"]))
     try:
-        outcome = await _load(entry, beating)
+        outcome = await _load(entry)
     except BadFile as error:
         await _finish_failed(entry, str(error), started)
     except QueryError as error:
@@ -120,10 +131,11 @@ async def process_entry(entry: dict[str, Any]) -> None:
         )  # fmt: skip
     finally:
         beating.cancel()
+        await _stop_beating(entry["QUEUE_ID"])
         await invalidate_bronze()
 
 
-async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
+async def _load(entry: dict[str, Any]) -> int:
     """Returns the rows loaded (0 for a duplicate)."""
     file_type = parsing.detect_file_type(entry["FILE_NAME"])
     if file_type == "UNKNOWN":
@@ -135,8 +147,6 @@ async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
             await _finish_duplicate(entry, content_hash, earlier)
             return 0
         layout = await in_file_thread(parsing.inspect_delimited, local) if file_type == "CSV" else None
-        await _extend_lease(entry["QUEUE_ID"])
-        beating.cancel()
         try:
             async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
                 await tx.execute(f"DELETE FROM {RAW_TABLE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
@@ -310,19 +320,23 @@ async def _heartbeat(queue_id: int) -> None:
             log.warning("heartbeat for queue entry %s failed: %s", queue_id, error)
 
 
-async def _extend_lease(queue_id: int) -> None:
-    # The load transaction updates this row at its end; a heartbeat committed meanwhile would make that update
-    # a write-write conflict, so the claim is extended once to cover the whole (time-limited) transaction.
-    await _touch(queue_id, utc_now() + timedelta(seconds=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT))
-
-
 async def _touch(queue_id: int, heartbeat_at: datetime) -> None:
+    """Beat on the claim's own heartbeat row (a reset deletes it), also while the load transaction runs."""
     touched = await warehouse().execute(
-        f"UPDATE {QUEUE} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        f"UPDATE {HEARTBEATS} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND CLAIMED_BY = ?",
         (heartbeat_at, queue_id, worker.WORKER_ID),
     )
     if not touched:
         raise ClaimLost(str(queue_id))
+
+
+async def _stop_beating(queue_id: int) -> None:
+    try:
+        await warehouse().execute(
+            f"DELETE FROM {HEARTBEATS} WHERE QUEUE_ID = ? AND CLAIMED_BY = ?", (queue_id, worker.WORKER_ID)
+        )
+    except TRANSIENT_ERRORS as error:
+        log.warning("could not remove the heartbeat of queue entry %s: %s", queue_id, error)
 
 
 async def _move_quietly(entry: dict[str, Any], target_stage: str) -> None:

@@ -36,7 +36,7 @@ UPLOAD_TEMP_DIR = Path(env.str("UPLOAD_TEMP_DIR", default=str(DATA_DIR / "upload
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=300)
+QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=45)
 WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=2.0)
 REQUEST_LOG_QUEUE_SIZE = env.int("REQUEST_LOG_QUEUE_SIZE", default=10000)
 
@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "silver",
     "gold",
     "ops",
+    "demo",
 ]
 
 MIDDLEWARE = [

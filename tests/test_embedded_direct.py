@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from gold.management.commands.seed_demo import seed
+from demo.management.commands.seed_demo import seed
 from medallion.warehouse import warehouse
 from medallion.warehouse.backends import embedded
 from medallion.warehouse.backends.base import Params, Result
