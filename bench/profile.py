@@ -16,7 +16,7 @@ from typing import Any
 SAMPLES_PER_SECOND = 200
 TOP = 10
 FRAME = re.compile(r"^(?P<function>.+?) \((?P<file>[^()]*?)(?::\d+)?\)$")
-LIBRARY = re.compile(r"^.*?/(site-packages|lib/python3\.\d+)/")
+LIBRARY = re.compile(r"^.*/(site-packages|lib/python3\.\d+)/")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -69,6 +69,7 @@ async def test_requests_create_no_threads_once_warm(admin_client: Any, monkeypat
     assert application.executors.idle >= 1
 
 
+@pytest.mark.pure
 def test_an_executor_serves_one_request_at_a_time_and_is_reused() -> None:
     executors = ReusableExecutors()
     first, second = executors.take(), executors.take()

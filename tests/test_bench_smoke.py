@@ -90,6 +90,7 @@ def test_smoke_run_measures_every_scenario(tmp_path: Path) -> None:
     assert 0 < (tmp_path / "throughput.png").stat().st_size < 200_000
 
 
+@pytest.mark.pure
 def test_profile_top_is_own_time_per_function() -> None:
     collapsed = (
         "<module> (app.py:1);handler (/venv/lib/python3.11/site-packages/django/core.py:10) 3\n"

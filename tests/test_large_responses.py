@@ -8,6 +8,8 @@ import pytest
 
 from medallion import http
 
+pytestmark = pytest.mark.pure
+
 
 async def test_large_results_are_encoded_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     encoded_on: list[threading.Thread] = []
