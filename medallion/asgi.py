@@ -39,7 +39,12 @@ class ReusableExecutors:
 
 
 class MedallionASGIHandler(ASGIHandler):
-    """Django's ASGI handler whose per-request thread-sensitive context runs on a reused thread."""
+    """Django's ASGI handler whose per-request thread-sensitive context runs on a reused thread.
+
+    A task a request starts must not call thread-sensitive sync code (the ORM, sessions) after the request
+    has ended: asgiref raises RuntimeError rather than run it on another request's thread. Background work
+    (log buffers, Bronze processing, task runs) talks only to the warehouse, through its own executor.
+    """
 
     def __init__(self) -> None:
         super().__init__()
