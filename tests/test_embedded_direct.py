@@ -1,16 +1,18 @@
 """The embedded backend runs cached DuckDB translations straight on DuckDB; the app must not see a difference."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from demo.management.commands.seed_demo import seed
-from medallion.warehouse import warehouse
+from medallion.warehouse import close_warehouse, warehouse
 from medallion.warehouse.backends import embedded
 from medallion.warehouse.backends.base import Params, Result
 from medallion.warehouse.backends.embedded import EmbeddedBackend, EmbeddedConnection
+from medallion.warehouse.migrate import migrate
 
 SEED_ROWS = 40
 Runner = Callable[[EmbeddedConnection, str, Params], Result]
@@ -35,6 +37,17 @@ def _routes(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
 
 
 @pytest.fixture
+async def empty_warehouse(tmp_path: Path, settings: Any) -> AsyncIterator[None]:
+    """A warehouse of its own: the demo seed only runs on a warehouse that never queued a file."""
+    close_warehouse()
+    settings.WAREHOUSE_URL = f"duckdb:///{tmp_path / 'warehouse'}"
+    settings.WAREHOUSE_STAGE_DIR = tmp_path / "stages"
+    await migrate(warehouse())
+    yield
+    close_warehouse()
+
+
+@pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Params]]:
     statements: list[tuple[str, Params]] = []
     execute, stream = EmbeddedBackend.execute, EmbeddedBackend.stream
@@ -54,7 +67,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Params]]:
 
 @pytest.mark.slow
 async def test_app_statements_give_fakesnow_results_when_run_directly(
-    admin_client: Any, recorded: list[tuple[str, Params]]
+    admin_client: Any, empty_warehouse: None, recorded: list[tuple[str, Params]]
 ) -> None:
     await seed(SEED_ROWS, if_empty=False, report=lambda _line: None)
     for path in sorted(set(_routes(get_resolver()))):
