@@ -1,4 +1,5 @@
-"""`python -m bench --quick` (under 5 minutes) or `python -m bench --full`; writes bench/results/ and the README."""
+"""`python -m bench --quick` (under 5 minutes), `--full`, or `--smoke` (under a minute, CI: the harness still works,
+the figures mean nothing); writes bench/results/ and the README (never for --smoke)."""
 
 import argparse
 import asyncio
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import pipeline, report
-from bench.scenarios import FULL, QUICK, Run, web_scenarios
+from bench.scenarios import FULL, QUICK, SMOKE, Run, web_scenarios
 from bench.server import new_secret_key, prepare_data_dir
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -33,13 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true", help="short runs, smaller files (default)")
     group.add_argument("--full", action="store_true", help="longer runs, 1,000,000-row files")
+    group.add_argument("--smoke", action="store_true", help="every scenario once, tiny; fails when one fails")
     parser.add_argument("--only", choices=("web", "pipeline"), help="run one half of the suite")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md, latest.json and charts go")
+    parser.add_argument("--output", type=Path, help="where latest.md, latest.json and charts go (default: results/)")
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md unchanged")
     parser.add_argument("--keep-data", action="store_true", help="keep the run's data directory")
     options = parser.parse_args(argv)
 
-    mode = FULL if options.full else QUICK
+    mode = FULL if options.full else SMOKE if options.smoke else QUICK
     parts = {options.only} if options.only else {"web", "pipeline"}
     data_dir = Path(tempfile.mkdtemp(prefix="medallion-bench-"))
     started = time.perf_counter()
@@ -57,13 +59,17 @@ def main(argv: list[str] | None = None) -> int:
         "suite_seconds": round(time.perf_counter() - started, 1),
         "machine": report.machine(),
     }
-    options.output.mkdir(parents=True, exist_ok=True)
-    (options.output / "latest.json").write_text(json.dumps(run.results, indent=2, default=str) + "\n")
-    markdown = report.write(run.results, options.output)
-    if not options.no_readme:
+    output = options.output or (Path(tempfile.mkdtemp(prefix="medallion-smoke-")) if options.smoke else RESULTS)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "latest.json").write_text(json.dumps(run.results, indent=2, default=str) + "\n")
+    markdown = report.write(run.results, output)
+    if not (options.no_readme or options.smoke):
         report.update_readme(markdown)
-    say(f"done in {run.results['meta']['suite_seconds']} s: {options.output / 'latest.md'}")
-    return 0
+    say(f"done in {run.results['meta']['suite_seconds']} s: {output / 'latest.md'}")
+    failed = [name for name, value in run.results.items() if isinstance(value, dict) and "failed" in value]
+    for name in failed:
+        say(f"scenario {name} failed: {run.results[name]['failed']}")
+    return 1 if options.smoke and failed else 0
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def one_size(api: Api, count: int, csv_path: Path) -> dict[str, Any]:
 
 
 def through_app(run: Run, files: dict[int, Path], report: Callable[[str], None]) -> tuple[list[dict[str, Any]], dict]:
-    spec = ServerSpec(upload_max_bytes=UPLOAD_LIMIT)
+    spec = ServerSpec(latency_ms=run.mode.pipeline_latency_ms, upload_max_bytes=UPLOAD_LIMIT)
     memory: dict[str, Any] = {}
     rows = []
     with run.server(spec) as server:
@@ -207,8 +207,10 @@ def with_duckdb(run: Run, files: dict[int, Path], rows: list[dict[str, Any]]) ->
         db.close()
 
 
-def comparison(entry: dict[str, Any], app_key: str, duckdb_key: str, statements_key: str) -> dict[str, Any]:
-    injected = entry[statements_key] * ServerSpec().latency_ms / 1000
+def comparison(
+    entry: dict[str, Any], app_key: str, duckdb_key: str, statements_key: str, latency_ms: float
+) -> dict[str, Any]:
+    injected = entry[statements_key] * latency_ms / 1000
     return {
         "rows": entry["rows"],
         "app_seconds": round(entry[app_key], 2),
@@ -231,13 +233,17 @@ def pipeline(run: Run, report: Callable[[str], None]) -> None:
     rows, memory = through_app(run, files, report)
     with_duckdb(run, files, rows)
     largest = rows[-1]
-    run.results["ingestion"] = comparison(largest, "ingestion_s", "ingestion_duckdb_s", "ingestion_statements") | {
+    run.results["ingestion"] = comparison(
+        largest, "ingestion_s", "ingestion_duckdb_s", "ingestion_statements", run.mode.pipeline_latency_ms
+    ) | {
         "upload_s": round(largest["upload_s"], 2),
         "file_mb": largest["file_mb"],
         **memory,
         "note": "Peak RSS is one `serve` process (web and worker share it on the embedded warehouse).",
     }
-    run.results["transform"] = comparison(largest, "transform_s", "transform_duckdb_s", "transform_statements") | {
+    run.results["transform"] = comparison(
+        largest, "transform_s", "transform_duckdb_s", "transform_statements", run.mode.pipeline_latency_ms
+    ) | {
         "inserted": largest["inserted"],
         "quarantined": largest["quarantined"],
     }

@@ -11,20 +11,29 @@ from typing import Any
 
 import httpx
 
+from bench import profile
 from bench.load import LoadResult, percentile_ms, run_load
-from bench.server import AppServer, ServerSpec
+from bench.queries import SEEDED_TPAS, seeded_tpa
+from bench.raw_app import TPAS_PATH
+from bench.server import AppServer, RawServer, ServerSpec
 
 UNCACHED = "/api/bench/tpas/async"
+ASYNC = "async (Medallion)"
+NAIVE = "naive to_thread"
+RAW = "raw Starlette + DuckDB"
 VARIANTS = {
-    "async (Medallion)": UNCACHED,
+    ASYNC: UNCACHED,
     "sync view": "/api/bench/tpas/sync",
-    "naive to_thread": "/api/bench/tpas/naive",
+    NAIVE: "/api/bench/tpas/naive",
 }
-SLOW_LATENCY_MS = 2000.0
+# Server CPU per request, measured on a server without injected latency, and the goal for each.
+CPU_PATHS = {
+    "/api/health": ("/api/health", False, 0.5),
+    "cached /api/tpas": ("/api/tpas", True, 1.5),
+    "uncached one-query read": (UNCACHED, True, 3.0),
+}
+CPU_CONCURRENCY = 4
 BUSY_POOL_SIZE = 2
-BUSY_ACQUIRE_TIMEOUT = 1.0
-BUSY_SLACK = 0.5
-SEEDED_TPAS = 10
 COMPARISON_ROUNDS = 4
 
 
@@ -41,10 +50,20 @@ class Mode:
     busy_burst: int
     pipeline_rows: tuple[int, ...]
     upload_mb: int
+    cpu_requests: int
+    profile_seconds: float
+    slow_ms: float = 2000.0
+    pipeline_latency_ms: float = 100.0
+
+    @property
+    def busy_acquire_timeout(self) -> float:
+        return self.slow_ms / 2000
 
 
-QUICK = Mode("quick", 2.0, 0.5, (1, 16, 64, 256), 200, 10, 3.0, 100, 20, (10_000, 100_000), 50)
-FULL = Mode("full", 10.0, 2.0, (1, 16, 64, 256), 200, 50, 10.0, 100, 40, (10_000, 100_000, 1_000_000), 500)
+QUICK = Mode("quick", 2.0, 0.5, (1, 16, 64, 256), 200, 10, 3.0, 100, 20, (10_000, 100_000), 50, 400, 4.0)
+FULL = Mode("full", 10.0, 2.0, (1, 16, 64, 256), 200, 50, 10.0, 100, 40, (10_000, 100_000, 1_000_000), 500, 2000, 10.0)
+# `python -m bench --smoke`: every scenario once, tiny, so the harness cannot rot (CI runs it); figures are noise.
+SMOKE = Mode("smoke", 0.5, 0.2, (1, 64), 20, 2, 0.3, 8, 4, (200, 400), 1, 40, 0.0, 500.0, 0.0)
 
 
 @dataclass
@@ -57,6 +76,9 @@ class Run:
 
     def server(self, spec: ServerSpec) -> AppServer:
         return AppServer(self.data_dir, spec, self.secret_key)
+
+    def raw_server(self, spec: ServerSpec) -> RawServer:
+        return RawServer(self.data_dir, spec, self.secret_key)
 
     async def load(
         self,
@@ -113,26 +135,57 @@ def ratio(value: float, baseline: float) -> float:
 
 
 async def seed_tpas(run: Run, server: AppServer) -> None:
+    """The TPAs every TPA listing returns; servers of a run share a data directory, so they may exist already."""
+    existing = {tpa["TPA_CODE"] for tpa in await run.call(server, "GET", "/api/tpas")}
     for number in range(SEEDED_TPAS):
-        await run.call(
-            server,
-            "POST",
-            "/api/tpas",
-            json={"tpa_code": f"BENCH_{number:02d}", "tpa_name": f"Benchmark TPA {number}"},
-        )
+        code, name = seeded_tpa(number)
+        if code not in existing:
+            await run.call(server, "POST", "/api/tpas", json={"tpa_code": code, "tpa_name": name})
 
 
-async def throughput(run: Run, server: AppServer, latency_ms: float, pool_size: int) -> dict[str, Any]:
-    """Scenario 1: the one-query endpoint three ways, interleaved at each concurrency."""
-    for path in VARIANTS.values():
-        await run.load(server, path, 16, run.mode.warmup)
+async def throughput(
+    run: Run, server: AppServer, latency_ms: float, pool_size: int, raw: RawServer | None = None
+) -> dict[str, Any]:
+    """Scenario 1: the one-query endpoint three ways (and the raw near-limit app), interleaved per concurrency."""
+    variants = [(label, server, path) for label, path in VARIANTS.items()]
+    if raw is not None:
+        variants.append((RAW, raw, TPAS_PATH))
+    for _label, target, path in variants:
+        await run.load(target, path, 16, run.mode.warmup)
     rows = []
     for concurrency in run.mode.concurrencies:
         limit = min(concurrency, pool_size) / (latency_ms / 1000)
-        for label, path in VARIANTS.items():
-            result, cpu = await run.load(server, path, concurrency, run.mode.duration)
-            rows.append(row(label, result, cpu, limit_rps=round(limit, 1), ratio_to_limit=ratio(result.rps, limit)))
+        measured = {}
+        for label, target, path in variants:
+            result, cpu = await run.load(target, path, concurrency, run.mode.duration)
+            measured[label] = row(
+                label, result, cpu, limit_rps=round(limit, 1), ratio_to_limit=ratio(result.rps, limit)
+            )
+        medallion = measured[ASYNC]
+        medallion["ratio_to_naive"] = ratio(medallion["rps"], measured[NAIVE]["rps"])
+        if RAW in measured:
+            medallion["ratio_to_raw"] = ratio(medallion["rps"], measured[RAW]["rps"])
+        rows += measured.values()
     return {"latency_ms": latency_ms, "pool_size": pool_size, "rows": rows}
+
+
+async def cpu_per_request(run: Run) -> dict[str, Any]:
+    """Server CPU per request on a server without injected latency, and (with py-spy) where it goes."""
+    rows = []
+    with run.server(ServerSpec(latency_ms=0.0)) as server:
+        await seed_tpas(run, server)
+        for label, (path, authenticated, goal_ms) in CPU_PATHS.items():
+            await run.load(server, path, CPU_CONCURRENCY, 60.0, run.mode.cpu_requests // 4, authenticated=authenticated)
+            result, cpu = await run.load(
+                server, path, CPU_CONCURRENCY, 120.0, run.mode.cpu_requests, authenticated=authenticated
+            )
+            entry = row(label, result, cpu, goal_ms=goal_ms)
+            if run.mode.profile_seconds and profile.available():
+                with profile.recording(server.pid) as samples:
+                    await run.load(server, path, CPU_CONCURRENCY, run.mode.profile_seconds, authenticated=authenticated)
+                entry["profile"] = profile.top(samples.collapsed)
+            rows.append(entry)
+    return {"concurrency": CPU_CONCURRENCY, "rows": rows}
 
 
 async def stampede(run: Run, server: AppServer) -> dict[str, Any]:
@@ -191,10 +244,10 @@ async def fan_out(run: Run, server: AppServer) -> dict[str, Any]:
 
 async def loop_health(run: Run) -> dict[str, Any]:
     """Scenario 5: `/api/health` latency while slow queries hold every warehouse thread."""
-    spec = ServerSpec(pool_size=run.mode.slow_requests + 28, latency_ms=SLOW_LATENCY_MS, acquire_timeout=30.0)
+    spec = ServerSpec(pool_size=run.mode.slow_requests + 28, latency_ms=run.mode.slow_ms, acquire_timeout=30.0)
     with run.server(spec) as server:
         idle, idle_cpu = await run.load(server, "/api/health", 1, run.mode.probe_duration, authenticated=False)
-        spread = SLOW_LATENCY_MS / 1000
+        spread = run.mode.slow_ms / 1000
         slow_load = asyncio.create_task(
             run.load(server, UNCACHED, run.mode.slow_requests, run.mode.probe_duration + 2 * spread, stagger=spread)
         )
@@ -203,7 +256,7 @@ async def loop_health(run: Run) -> dict[str, Any]:
         loaded, loaded_cpu = await run.load(server, "/api/health", 1, run.mode.probe_duration, authenticated=False)
         slow, slow_cpu = await slow_load
     return {
-        "slow_query_ms": SLOW_LATENCY_MS,
+        "slow_query_ms": run.mode.slow_ms,
         "in_flight_sampled": gauges["pool_in_use"] + gauges["pool_waiting"],
         "rows": [
             row("health, idle", idle, idle_cpu),
@@ -215,15 +268,16 @@ async def loop_health(run: Run) -> dict[str, Any]:
 
 async def pool_exhausted(run: Run) -> dict[str, Any]:
     """Scenario 6: more requests than connections: the extra ones get 503 after the acquire timeout."""
-    spec = ServerSpec(pool_size=BUSY_POOL_SIZE, latency_ms=SLOW_LATENCY_MS, acquire_timeout=BUSY_ACQUIRE_TIMEOUT)
+    timeout = run.mode.busy_acquire_timeout
+    spec = ServerSpec(pool_size=BUSY_POOL_SIZE, latency_ms=run.mode.slow_ms, acquire_timeout=timeout)
     with run.server(spec) as server:
         burst = run.mode.busy_burst
         result, cpu = await run.load(server, UNCACHED, burst, 60.0, max_requests=burst)
     rejected = result.by_status.get(503, [])
     return {
         "pool_size": BUSY_POOL_SIZE,
-        "acquire_timeout_s": BUSY_ACQUIRE_TIMEOUT,
-        "slow_query_ms": SLOW_LATENCY_MS,
+        "acquire_timeout_s": timeout,
+        "slow_query_ms": run.mode.slow_ms,
         "burst": burst,
         "ok": len(result.by_status.get(200, [])),
         "rejected_503": len(rejected),
@@ -237,11 +291,12 @@ async def pool_exhausted(run: Run) -> dict[str, Any]:
 
 
 async def web_scenarios(run: Run, report: Callable[[str], None]) -> None:
+    await timed(run, "cpu_per_request", lambda: cpu_per_request(run), report)
     spec = ServerSpec()
-    with run.server(spec) as server:
+    with run.server(spec) as server, run.raw_server(spec) as raw:
         await seed_tpas(run, server)
         steps: list[tuple[str, Callable[[], Awaitable[dict[str, Any]]]]] = [
-            ("throughput", lambda: throughput(run, server, spec.latency_ms, spec.pool_size)),
+            ("throughput", lambda: throughput(run, server, spec.latency_ms, spec.pool_size, raw)),
             ("stampede", lambda: stampede(run, server)),
             ("cached_vs_bare", lambda: cached_vs_bare(run, server)),
             ("fan_out", lambda: fan_out(run, server)),

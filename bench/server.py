@@ -73,10 +73,13 @@ class AppServer:
         )
         return completed.stdout.strip()
 
+    def command(self) -> list[str]:
+        return [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
     def start(self) -> None:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                self.command(),
                 cwd=ROOT,
                 env=self.environment(),
                 stdout=log,
@@ -126,6 +129,23 @@ class AppServer:
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RawServer(AppServer):
+    """The near-limit baseline (`bench.raw_app`): Starlette and DuckDB with the same latency and pool size."""
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "bench.raw_app",
+            "--port",
+            str(self.port),
+            "--pool",
+            str(self.spec.pool_size),
+            "--latency-ms",
+            str(self.spec.latency_ms),
+        ]
 
 
 def prepare_data_dir(data_dir: Path, secret_key: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from bench.queries import TPA_QUERY
 from medallion.caching import invalidate, query_counter
 from medallion.decorators import api
 from medallion.errors import not_found
@@ -17,10 +18,6 @@ from medallion.http import error_response, json_response
 from medallion.warehouse import warehouse
 from tpa import services as tpa_services
 
-# The statement `tpa.services.list_tpas` runs when called without a filter.
-TPA_QUERY = (
-    f"SELECT {tpa_services.TPA_COLUMNS} FROM BRONZE.TPA_MASTER ORDER BY ACTIVE DESC, CREATED_TIMESTAMP DESC, TPA_CODE"
-)
 # What a connection-per-query app sends after connecting (fakesnow has no ALTER SESSION).
 SESSION_SETUP = ("USE WAREHOUSE COMPUTE_WH", "USE SCHEMA BRONZE")
 DASHBOARD_QUERIES = (

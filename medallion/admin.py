@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from medallion import caching
 from medallion.models import ApiToken, CacheNamespace, hash_token, new_raw_token
+from medallion.tokens import forget_resolved_tokens
 
 
 @admin.register(ApiToken)
@@ -28,6 +29,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        forget_resolved_tokens()
         messages.success(request, f"{count} token(s) revoked.")
 
 

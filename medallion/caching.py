@@ -152,6 +152,19 @@ def invalidate_sync(*names: str) -> None:
         stats.last_invalidated_at = now
 
 
+async def current_generation(namespace: str) -> str:
+    """The namespace's generation in the shared cache, started afresh when the cache lost it."""
+    return await _cache_call(_current_generation, _generation_key(namespace))
+
+
+def _current_generation(key: str) -> str:
+    generation = cache.get(key)
+    if generation is None:
+        cache.add(key, uuid.uuid4().hex, GENERATION_TTL)
+        generation = cache.get(key)
+    return generation
+
+
 def last_invalidations() -> dict[str, str | None]:
     keys = {f"medallion:invalidated:{n}": n for n in namespaces}
     found = cache.get_many(list(keys))

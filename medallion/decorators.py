@@ -12,7 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 
 from medallion.errors import ApiError
-from medallion.http import error_response, json_response
+from medallion.http import encoded_off_the_loop, error_response
 from medallion.rendering import PageView, render_page
 from medallion.roles import has_role, role_of
 from medallion.warehouse import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
@@ -80,7 +80,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                 )
             if isinstance(result, HttpResponseBase):
                 return result
-            return json_response(result)
+            return await encoded_off_the_loop(result)
 
         return wrapper
 

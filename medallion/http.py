@@ -1,8 +1,10 @@
 """HTTP plumbing for JSON views: the contract's error shape, value encoding and request parameter parsing."""
 
+import asyncio
 import json
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +13,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from medallion.errors import ApiError, validation_error
+
+LARGE_RESPONSE_ITEMS = 500
+_encoding_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="json")
 
 
 def username(request: HttpRequest) -> str:
@@ -36,6 +41,21 @@ def encode_value(value: Any) -> Any:
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
     body = json.dumps(data, default=encode_value, ensure_ascii=False, allow_nan=False)
     return HttpResponse(body, status=status, content_type="application/json; charset=utf-8", headers=headers)
+
+
+async def encoded_off_the_loop(data: Any) -> HttpResponse:
+    """Large results are encoded on a thread, so the event loop keeps its turns while thousands of rows encode."""
+    if _items(data) < LARGE_RESPONSE_ITEMS:
+        return json_response(data)
+    return await asyncio.get_running_loop().run_in_executor(_encoding_executor, json_response, data)
+
+
+def _items(data: Any) -> int:
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, dict):
+        return sum(len(value) for value in data.values() if isinstance(value, list))
+    return 0
 
 
 def error_response(

@@ -139,6 +139,19 @@ async def test_injected_latency_is_cancelled_too(make_warehouse):
     assert time.monotonic() - started < 1.5
 
 
+def test_a_cancel_that_arrives_after_its_statement_does_not_fail_the_next_one(make_warehouse):
+    backend = make_warehouse(latency_ms=20).backend
+    raw = backend.connect()
+    try:
+        backend.execute(raw, "CREATE TABLE LATE_CANCEL (N INTEGER)", None)
+        backend.cancel(raw)
+        backend.rollback(raw)  # what the warehouse does after every cancel, once the statement is over
+        assert backend.insert_rows(raw, "LATE_CANCEL", ["N"], [(1,), (2,)]) == 2
+        assert backend.execute(raw, "SELECT COUNT(*) AS N FROM LATE_CANCEL", None).rows == [(2,)]
+    finally:
+        backend.close(raw)
+
+
 async def test_transaction_commits_or_rolls_back_together(make_warehouse):
     wh = make_warehouse()
     await wh.execute("CREATE SCHEMA IF NOT EXISTS S")

@@ -1,9 +1,11 @@
 import asyncio
+import gc
 
 import uvicorn
 from django.core.management.base import BaseCommand, CommandParser
 
 from medallion import worker
+from medallion.asgi import application
 from medallion.events import flush_all
 from medallion.warehouse import close_warehouse, warehouse
 from medallion.warehouse.migrate import migrate
@@ -25,8 +27,11 @@ class Command(BaseCommand):
 
     async def _serve(self, host: str, port: int, with_worker: bool) -> None:
         await migrate(warehouse(), report=self.stdout.write)
+        # Everything loaded so far lives as long as the process: full collections need not walk it again.
+        gc.collect()
+        gc.freeze()
         config = uvicorn.Config(
-            "medallion.asgi:application",
+            application,
             host=host,
             port=port,
             lifespan="off",

@@ -7,14 +7,17 @@ import shutil
 import threading
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from fakesnow.cursor import FakeSnowflakeCursor
+from fakesnow.dialect import parse_one
 from sqlglot import exp
 
 from ..errors import QueryError, WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
@@ -29,8 +32,25 @@ RESULTS_CACHE_LIMIT = 256
 # event loop wait longer for the GIL, so the rest wait here (DuckDB itself runs without the GIL).
 TRANSLATING_THREADS_PER_CPU = 2
 TRANSLATION_CACHE_LIMIT = 4096
-READ_ONLY_STATEMENT = re.compile(r"^\s*(SELECT|WITH)\b(?!.*\b(IDENTIFIER|RESULT_SCAN|LAST_QUERY_ID)\s*\()", re.I | re.S)
-_translations: dict[tuple[str, str | None, str | None], Any] = {}
+DIRECT_CANDIDATE = re.compile(
+    r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b(?!.*\b(IDENTIFIER|RESULT_SCAN|LAST_QUERY_ID)\s*\()", re.I | re.S
+)
+# Markers fakesnow's transforms leave on a statement when executing it needs more than running its DuckDB text.
+FAKESNOW_DIRECTIVES = frozenset(
+    {
+        "create_db_name", "create_file_format_name", "create_stage_name", "list_stage_name", "merge_counts",
+        "put_stage_data", "put_stage_name", "result_scan_sfqid", "seed", "set_autocommit", "set_database",
+        "set_schema", "table_comment", "text_lengths", "returning",
+    }
+)
+# The result Snowflake (and fakesnow) gives for DML: the counts, not the rows.
+DML_RESULT_COLUMNS: dict[type[exp.Expr], tuple[str, ...]] = {
+    exp.Insert: ("number of rows inserted",),
+    exp.Update: ("number of rows updated", "number of multi-joined rows updated"),
+    exp.Delete: ("number of rows deleted",),
+}
+# Arrow has no 128-bit integer: fakesnow's results carry HUGEINT (SUM and COUNT_IF of integers) as Decimal.
+ARROW_TYPES: dict[str, Callable[[Any], Any]] = {"HUGEINT": Decimal}
 SEARCHED_SCHEMAS = ("PUBLIC", "OPS", "BRONZE", "SILVER", "GOLD")
 
 
@@ -41,29 +61,57 @@ DOCUMENT_READERS = {
 }
 
 
-class TranslationCachingCursor(FakeSnowflakeCursor):
-    """Reuses fakesnow's Snowflake-to-DuckDB translation of read-only statements.
+@dataclass(frozen=True)
+class Translation:
+    """A statement's DuckDB text, run straight on the DuckDB connection: no fakesnow work per execution."""
 
-    Parsing and some thirty tree transforms cost several milliseconds of CPU per statement, under the GIL;
-    the result itself is never cached. Writes and DDL keep fakesnow's full path (their translation has
-    side effects such as sequences for IDENTITY columns).
-    """
+    sql: str
+    binds: bool
+    dml_columns: tuple[str, ...] | None
 
-    def execute(self, command: str, params: Any = None, *args: Any, **kwargs: Any) -> "TranslationCachingCursor":
-        if args or kwargs or not READ_ONLY_STATEMENT.match(command):
-            return super().execute(command, params, *args, **kwargs)
-        key = (command, self._conn.database, self._conn.schema)
-        translated = _translations.get(key)
-        if translated is None:
-            super().execute(command, params)
-            if len(_translations) >= TRANSLATION_CACHE_LIMIT:
-                _translations.clear()
-            _translations[key] = self._last_transformed.copy()
-            return self
-        self._sqlstate = None
-        bound = list(params) if params is not None else None
-        self._execute(translated.copy(), bound if translated.find(exp.Placeholder) else None)
-        return self
+    def run(self, duck: duckdb.DuckDBPyConnection, params: Params) -> duckdb.DuckDBPyConnection:
+        return duck.execute(self.sql, list(params) if self.binds and params else None)
+
+    def result(self, duck: duckdb.DuckDBPyConnection) -> Result:
+        if self.dml_columns is not None:
+            (count,) = duck.fetchone() or (0,)
+            return Result(list(self.dml_columns), [(count, *[0] * (len(self.dml_columns) - 1))], count)
+        description = duck.description or []
+        rows = as_fakesnow_values(description, duck.fetchall())
+        return Result([column[0] for column in description], rows, len(rows))
+
+
+def as_fakesnow_values(description: list[Any], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """DuckDB's own Python values, except where fakesnow (through Arrow) gives the app another type."""
+    converters = [ARROW_TYPES.get(str(column[1])) for column in description]
+    if not any(converters):
+        return rows
+    return [
+        tuple(
+            value if convert is None or value is None else convert(value)
+            for value, convert in zip(row, converters, strict=True)
+        )
+        for row in rows
+    ]
+
+
+# None: the statement needs fakesnow's full path on every execution (DDL, MERGE, stages, ...).
+_translations: dict[tuple[str, str | None, str | None], Translation | None] = {}
+
+
+def _translate(fake: Any, sql: str) -> Translation | None:
+    """fakesnow's own parse and transforms, once per text; the DuckDB text is kept when running it is enough."""
+    cursor = FakeSnowflakeCursor(conn=fake, duck_conn=fake._duck_conn)
+    statements = cursor._transform_explode(parse_one(sql))
+    if len(statements) != 1:
+        return None
+    transformed = cursor._transform(statements[0], None)
+    dml = DML_RESULT_COLUMNS.get(type(transformed))
+    if dml is None and not isinstance(transformed, exp.Query):
+        return None
+    if any(transformed.args.get(directive) for directive in FAKESNOW_DIRECTIVES):
+        return None
+    return Translation(transformed.sql(dialect="duckdb"), transformed.find(exp.Placeholder) is not None, dml)
 
 
 class EmbeddedConnection:
@@ -144,17 +192,36 @@ class EmbeddedBackend(Backend):
         finally:
             self._translation_slots.release()
 
-    def _cursor(self, raw: EmbeddedConnection, sql: str, params: Params) -> Any:
-        raw.interrupted.clear()
-        self._simulate_remote_latency(raw)
-        cursor = TranslationCachingCursor(conn=raw.fake, duck_conn=raw.duck)
+    def _translation(self, raw: EmbeddedConnection, sql: str) -> Translation | None:
+        if not DIRECT_CANDIDATE.match(sql):
+            return None
+        key = (sql, raw.fake.database, raw.fake.schema)
+        if key in _translations:
+            return _translations[key]
+        with self._translating(raw):
+            translation = _translate(raw.fake, sql)
+        if len(_translations) >= TRANSLATION_CACHE_LIMIT:
+            _translations.clear()
+        _translations[key] = translation
+        return translation
+
+    def _fakesnow_cursor(self, raw: EmbeddedConnection, sql: str, params: Params) -> FakeSnowflakeCursor:
+        """fakesnow's full path, for the statements whose execution has side effects beyond their DuckDB text."""
+        cursor = raw.fake.cursor()
         with self._translating(raw):
             cursor.execute(sql, params or None)
         self._trim_results_cache()
         return cursor
 
     def execute(self, raw: EmbeddedConnection, sql: str, params: Params) -> Result:
-        cursor = self._cursor(raw, sql, params)
+        self._simulate_remote_latency(raw)
+        translation = self._translation(raw, sql)
+        if translation is not None:
+            return translation.result(translation.run(raw.duck, params))
+        return self.fakesnow_execute(raw, sql, params)
+
+    def fakesnow_execute(self, raw: EmbeddedConnection, sql: str, params: Params) -> Result:
+        cursor = self._fakesnow_cursor(raw, sql, params)
         if cursor.description is None:
             return Result([], [], cursor.rowcount or 0)
         columns = [d.name for d in cursor.description]
@@ -162,15 +229,27 @@ class EmbeddedBackend(Backend):
         return Result(columns, rows, cursor.rowcount if cursor.rowcount is not None else len(rows))
 
     def execute_many(self, raw: EmbeddedConnection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        cursor = raw.fake.cursor()
         self._simulate_remote_latency(raw)
+        translation = self._translation(raw, sql)
+        if translation is not None and translation.dml_columns is not None:
+            if rows:
+                raw.duck.executemany(translation.sql, [list(row) for row in rows])
+            return len(rows)
         with self._translating(raw):
-            cursor.executemany(sql, rows)
+            raw.fake.cursor().executemany(sql, rows)
         self._trim_results_cache()
         return len(rows)
 
     def stream(self, raw: EmbeddedConnection, sql: str, params: Params, batch_size: int) -> Iterator[list[Row]]:
-        cursor = self._cursor(raw, sql, params)
+        self._simulate_remote_latency(raw)
+        translation = self._translation(raw, sql)
+        if translation is not None and translation.dml_columns is None:
+            duck = translation.run(raw.duck, params)
+            columns = [column[0] for column in duck.description or []]
+            while batch := duck.fetchmany(batch_size):
+                yield [dict(zip(columns, row, strict=True)) for row in as_fakesnow_values(duck.description, batch)]
+            return
+        cursor = self._fakesnow_cursor(raw, sql, params)
         columns = [d.name for d in cursor.description]
         while batch := cursor.fetchmany(batch_size):
             yield [dict(zip(columns, row, strict=True)) for row in batch]
@@ -182,6 +261,8 @@ class EmbeddedBackend(Backend):
         raw.duck.execute("COMMIT")
 
     def rollback(self, raw: EmbeddedConnection) -> None:
+        # The warehouse rolls back after every cancel: the cancelled statement is over, later ones may run.
+        raw.interrupted.clear()
         try:
             raw.duck.execute("ROLLBACK")
         except duckdb.Error:

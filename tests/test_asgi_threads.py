@@ -1,0 +1,87 @@
+"""The ASGI application reuses the threads Django's per-request thread-sensitive contexts run on."""
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from medallion.asgi import ReusableExecutors, application
+from medallion.models import ApiToken
+
+CONCURRENT = 6
+ROUNDS = 5
+
+
+async def _get(path: str, headers: list[tuple[bytes, bytes]]) -> int:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+    }
+    received = asyncio.Event()
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not received.is_set():
+            received.set()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await application(scope, receive, send)
+    return messages[0]["status"]
+
+
+async def _burst(headers: list[tuple[bytes, bytes]]) -> list[int]:
+    paths = ["/api/health", "/api/tpas", "/api/logs/stats"]
+    return list(await asyncio.gather(*(_get(paths[i % len(paths)], headers) for i in range(CONCURRENT))))
+
+
+async def test_requests_create_no_threads_once_warm(admin_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _token, raw = await sync_to_async(ApiToken.issue)(admin_client.user)
+    headers = [(b"authorization", f"Bearer {raw}".encode())]
+    assert 200 in await _burst(headers)
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counting_start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting_start)
+    for _round in range(ROUNDS):
+        assert 200 in await _burst(headers)
+    assert started == []
+    assert application.executors.idle >= 1
+
+
+@pytest.mark.pure
+def test_an_executor_serves_one_request_at_a_time_and_is_reused() -> None:
+    executors = ReusableExecutors()
+    first, second = executors.take(), executors.take()
+    assert first is not second
+    executors.give_back(first)
+    assert executors.take() is first
+    busy = threading.Event()
+    first.submit(busy.wait)
+    executors.give_back_when_idle(first)
+    assert executors.idle == 0
+    busy.set()
+    first.submit(lambda: None).result()
+    assert executors.idle == 1
+    for executor in (first, second):
+        executor.shutdown()
