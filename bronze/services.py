@@ -114,7 +114,15 @@ def _tpa_condition(value: str | None) -> list[tuple[str, Sequence[Any]]]:
 # --------------------------------------------------------------------------- queue reads
 
 
-@cached(QUEUE_NAMESPACE, ttl=30)
+def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> tuple[str, list[Any]]:
+    conditions = _tpa_condition(tpa)
+    if statuses:
+        conditions.append(_in("STATUS", statuses))
+    if file_type:
+        conditions.append(("FILE_TYPE = ?", (file_type,)))
+    return _where(conditions)
+
+
 async def list_queue(
     tpa: str | None = None,
     statuses: list[str] | None = None,
@@ -122,17 +130,18 @@ async def list_queue(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    conditions = _tpa_condition(tpa)
-    if statuses:
-        conditions.append(_in("STATUS", statuses))
-    if file_type:
-        conditions.append(("FILE_TYPE = ?", (file_type,)))
-    where, params = _where(conditions)
+    where, params = _queue_where(tpa, statuses, file_type)
     return await warehouse().fetch_all(
         f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} {where} "
         "ORDER BY DISCOVERED_TIMESTAMP DESC, QUEUE_ID DESC LIMIT ? OFFSET ?",
         (*params, limit, offset),
     )
+
+
+async def queue_total(tpa: str | None = None, statuses: list[str] | None = None, file_type: str | None = None) -> int:
+    where, params = _queue_where(tpa, statuses, file_type)
+    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {QUEUE} {where}", params)
+    return int(row["N"]) if row else 0
 
 
 @cached(QUEUE_NAMESPACE, ttl=30)

@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "medallion.context.site",
             ],
+            "builtins": ["medallion.templatetags.display"],
         },
     },
 ]
@@ -123,6 +124,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["medallion.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from medallion.api import api, body_or_query, created, integer, json_object, text
 from medallion.errors import ApiError, validation_error
 from medallion.pages import page, render_page, selected_tpa
+from medallion.paging import pager
 from silver import automap, llm, mappings, schemas, tables
 from tpa.services import get_tpa
 
@@ -281,6 +282,34 @@ async def mappings_page(request: HttpRequest) -> HttpResponse:
     if getattr(request, "role", None) == "admin":
         context["prompt_template"] = await llm.prompt_template() or llm.DEFAULT_TEMPLATE
     return await render_page(request, "silver/mappings.html", context)
+
+
+OVERVIEW_STATES = {"pending": "PENDING", "approved": "APPROVED"}
+
+
+@page("viewer")
+async def mappings_overview_page(request: HttpRequest) -> HttpResponse:
+    tpa_code = await selected_tpa(request)
+    search = request.GET.get("q", "").strip().upper()[:100]
+    state = request.GET.get("state", "")
+    rows = [
+        row
+        for row in await mappings.overview()
+        if (not tpa_code or row["TPA"] == tpa_code)
+        and (not search or search in row["TPA"] or search in row["TARGET_TABLE"])
+        and (state not in OVERVIEW_STATES or row[OVERVIEW_STATES[state]])
+    ]
+    window = pager(request).of(len(rows))
+    return await render_page(
+        request,
+        "silver/mappings_overview.html",
+        {
+            "rows": rows[window.offset : window.offset + window.limit],
+            "pager": window,
+            "totals": {key: sum(row[key] for row in rows) for key in ("TOTAL", "APPROVED", "PENDING")},
+            "filters": {"q": search, "state": state},
+        },
+    )
 
 
 @page("viewer")
