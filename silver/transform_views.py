@@ -7,6 +7,7 @@ from gold.charts import format_percent, line_chart
 from medallion.api import api, body_or_query, boolean, created, integer, json_object, page_params, text
 from medallion.errors import ApiError, validation_error
 from medallion.pages import page, render_page, selected_tpa
+from medallion.paging import pager
 from silver import quality, quarantine, rules, transform, viewer
 from silver.transform_catalog import PhysicalTable, approved_mappings, physical_table, schema_columns, tables_of
 from tpa.services import get_tpa
@@ -222,20 +223,17 @@ async def data_page(request: HttpRequest) -> HttpResponse:
     code, tables, chosen = await _selection(request)
     context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
     if chosen:
-        limit = int(integer(request.GET, "limit", default=100, minimum=1, maximum=1000) or 100)
-        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        window = pager(request, 100)
         browse = _browse(request.GET)
         try:
-            result = await viewer.page(chosen.tpa, chosen.schema_table, browse, limit, offset)
+            result = await viewer.page(chosen.tpa, chosen.schema_table, browse, window.limit, window.offset)
         except ApiError as error:
             result, context["error"] = None, error.detail
-        context |= {"result": result, "browse": browse, "limit": limit, "offset": offset}
+        context |= {"result": result, "browse": browse}
         if result:
             context |= {
                 "rows": [[row[name] for name in result["columns"]] for row in result["data"]],
-                "shown_to": offset + len(result["data"]),
-                "previous_offset": max(offset - limit, 0) if offset else None,
-                "next_offset": offset + limit if offset + limit < result["total_count"] else None,
+                "pager": window.of(result["total_count"]),
             }
     return await render_page(request, "silver/data.html", context)
 
@@ -269,15 +267,9 @@ async def quarantine_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
     if chosen:
         status = request.GET.get("status") or "QUARANTINED"
-        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        window = pager(request, 100)
         result = await quarantine.records(
-            chosen.tpa, chosen.schema_table, quarantine.status_filter(status), 100, offset
+            chosen.tpa, chosen.schema_table, quarantine.status_filter(status), window.limit, window.offset
         )
-        context |= {
-            "result": result,
-            "status": status,
-            "offset": offset,
-            "previous_offset": max(offset - 100, 0) if offset else None,
-            "next_offset": offset + 100 if offset + 100 < result["total_count"] else None,
-        }
+        context |= {"result": result, "status": status, "pager": window.of(result["total_count"])}
     return await render_page(request, "silver/quarantine.html", context)
