@@ -130,6 +130,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                 return result
             return json_response(result)
 
+        wrapper.api_role = role  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -151,6 +152,7 @@ def dispatch(**views: View) -> View:
             )
         return await handler(request, *args, **kwargs)
 
+    view.methods = views  # type: ignore[attr-defined]
     return view
 
 

@@ -31,6 +31,7 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
             except WarehouseError as error:
                 return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
 
+        wrapper.page_role = role  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

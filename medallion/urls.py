@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from medallion import views
+from medallion.api import dispatch
 
 admin.site.site_header = "Medallion administration"
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("api/health/db", views.health_db),
     path("api/health/ready", views.health_ready),
     path("api/user/current", views.current_user),
+    path("api/openapi.json", dispatch(GET=views.openapi_json)),
+    path("api/docs", views.api_docs, name="api-docs"),
     path("api/", include("tpa.api_urls")),
     path("api/", include("bronze.api_urls")),
     path("api/", include("silver.api_urls")),

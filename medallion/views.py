@@ -5,6 +5,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from medallion import openapi
 from medallion.api import api, error_response, json_response
 from medallion.pages import SELECTED_TPA_KEY, page, render_page
 from medallion.warehouse import WarehouseError, warehouse
@@ -82,6 +83,17 @@ async def current_user(request: HttpRequest) -> dict[str, object]:
         "region": info.region,
         "snowflake_role": info.role,
     }
+
+
+@api("viewer")
+async def openapi_json(request: HttpRequest) -> dict[str, object]:
+    """The OpenAPI 3.1 description of every /api route"""
+    return openapi.document()
+
+
+@page("viewer")
+async def api_docs(request: HttpRequest) -> HttpResponse:
+    return await render_page(request, "api_docs.html")
 
 
 @page("viewer")
