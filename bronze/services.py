@@ -14,6 +14,7 @@ from bronze.parsing import detect_file_type
 from medallion import audit, events
 from medallion.caching import cached, invalidate
 from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, stage_name, tpa_code
 from tpa.services import get_tpa, list_tpas, require_active_tpa
@@ -36,7 +37,7 @@ FIELD_PROFILE_RECORDS = 10000
 FIELD_SAMPLE_VALUES = 5
 
 ClearAllHook = Callable[[], Awaitable[list[str]]]
-clear_all_hooks: list[ClearAllHook] = []
+clear_all_hooks: Hook[ClearAllHook] = Hook("bronze.clear_all")
 """Silver registers here: each hook drops its registered physical tables and returns their names."""
 
 _clear_all_lock = asyncio.Lock()

@@ -2,54 +2,55 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from medallion.roles import has_role
 
-# (section, links); each link is (label, href, the least role that may open it).
+# (section, links); each link is (label, URL name, the least role that may open it).
 NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     (
         "Bronze",
         (
-            ("Upload", "/bronze/upload", "operator"),
-            ("Processing status", "/bronze/status", "viewer"),
-            ("Stages", "/bronze/stages", "viewer"),
-            ("Raw data", "/bronze/data", "viewer"),
-            ("Source fields", "/bronze/fields", "viewer"),
+            ("Upload", "bronze-upload", "operator"),
+            ("Processing status", "bronze-status", "viewer"),
+            ("Stages", "bronze-stages", "viewer"),
+            ("Raw data", "bronze-data", "viewer"),
+            ("Source fields", "bronze-fields", "viewer"),
         ),
     ),
     (
         "Silver",
         (
-            ("Schemas", "/silver/schemas", "viewer"),
-            ("Mappings", "/silver/mappings", "viewer"),
-            ("Mappings overview", "/silver/mappings/overview", "viewer"),
-            ("Transform", "/silver/transform", "viewer"),
-            ("Data", "/silver/data", "viewer"),
-            ("Quality", "/silver/quality", "viewer"),
-            ("Quarantine", "/silver/quarantine", "viewer"),
+            ("Schemas", "silver-schemas", "viewer"),
+            ("Mappings", "silver-mappings", "viewer"),
+            ("Mappings overview", "silver-mappings-overview", "viewer"),
+            ("Transform", "silver-transform", "viewer"),
+            ("Data", "silver-data", "viewer"),
+            ("Quality", "silver-quality", "viewer"),
+            ("Quarantine", "silver-quarantine", "viewer"),
         ),
     ),
     (
         "Gold",
         (
-            ("Analytics", "/gold/analytics", "viewer"),
-            ("Metrics", "/gold/metrics", "viewer"),
-            ("Quality", "/gold/quality", "viewer"),
-            ("Rules", "/gold/rules", "viewer"),
+            ("Analytics", "gold-analytics", "viewer"),
+            ("Metrics", "gold-metrics", "viewer"),
+            ("Quality", "gold-quality", "viewer"),
+            ("Rules", "gold-rules", "viewer"),
         ),
     ),
     (
-        "Administration",
+        "Operations",
         (
-            ("TPAs", "/admin/tpas", "admin"),
-            ("Tasks", "/admin/tasks", "admin"),
-            ("Logs", "/admin/logs", "admin"),
-            ("System", "/admin/system", "admin"),
-            ("Schema check", "/admin/schema", "admin"),
-            ("Audit trail", "/admin/audit", "admin"),
-            ("Clear data", "/admin/clear-data", "admin"),
-            ("Django admin", "/django-admin/", "admin"),
-            ("API docs", "/api/docs", "viewer"),
+            ("TPAs", "tpa-manage", "admin"),
+            ("Tasks", "ops-tasks", "admin"),
+            ("Logs", "ops-logs", "admin"),
+            ("System", "ops-system", "admin"),
+            ("Schema check", "ops-schema", "admin"),
+            ("Audit trail", "ops-audit", "admin"),
+            ("Clear data", "ops-clear-data", "admin"),
+            ("Django admin", "admin:index", "admin"),
+            ("API docs", "api-docs", "viewer"),
         ),
     ),
 )
@@ -59,7 +60,7 @@ def navigation_for(role: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
     """The menu a role sees: only links it may open, and no empty sections."""
     sections = []
     for title, links in NAVIGATION:
-        allowed = [(label, href) for label, href, needed in links if has_role(role, needed)]
+        allowed = [(label, reverse(name)) for label, name, needed in links if has_role(role, needed)]
         if allowed:
             sections.append((title, allowed))
     return sections

@@ -6,6 +6,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -37,3 +41,14 @@ async def csv_chunks(
             header = list(batch[0])
             yield csv_lines([[safe_cell(name) for name in header]])
         yield csv_lines([[safe_cell(row[name]) for name in header or ()] for row in batch])
+
+
+def csv_response(filename: str, content: str | AsyncIterator[str]) -> HttpResponseBase:
+    """A CSV download: whole text, or streamed chunks from `csv_chunks`."""
+    content_type = "text/csv; charset=utf-8"
+    if isinstance(content, str):
+        response: HttpResponseBase = HttpResponse(content, content_type=content_type)
+    else:
+        response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

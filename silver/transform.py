@@ -52,6 +52,7 @@ BATCH_COLUMNS = (
     "ERROR_MESSAGE, TRIGGERED_BY"
 )
 
+HISTORY_LIMIT = 50
 
 @dataclass
 class Sql:
@@ -201,7 +202,7 @@ async def purge_table(tx: Transaction, tpa: str | None, schema_table_name: str) 
 
 
 def register() -> None:
-    from ops.registry import register_task
+    from medallion.task_registry import register_task
     from tpa import services as tpa_services
 
     register_task(
@@ -211,9 +212,9 @@ def register() -> None:
         run=transform_all,
         description="Transform new Bronze records of every table with approved mappings into Silver (incremental).",
     )
-    tpa_services.purge_in_transaction.append(purge_tpa)
-    schemas.purge_hooks.append(purge_table)
-    tpa_services.busy_checks.append(is_busy)
+    tpa_services.purge_in_transaction.connect(purge_tpa)
+    schemas.purge_hooks.connect(purge_table)
+    tpa_services.busy_checks.connect(is_busy)
 
 
 async def _plan(

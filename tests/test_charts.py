@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from gold.charts import (
+from medallion.charts import (
     EMPTY_STATE_TEXT,
     PALETTE,
     bar_chart,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bronze.parsing import detect_file_type, inspect_delimited, iter_excel_records, validate_delimited
-from bronze.samples import (
+from demo.samples import (
     ANCHOR_DATE,
     CLAIM_KINDS,
     DEMO_LAYOUTS,

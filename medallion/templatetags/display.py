@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from medallion.api import encode_value
+from medallion.http import encode_value
 
 register = template.Library()
 

@@ -1,0 +1,45 @@
+"""Server-rendered pages: the shared page context (apps add to it through `page_context`) and rendering."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from medallion.hooks import Hook
+
+PageView = Callable[..., Awaitable[HttpResponse]]
+PageContext = Callable[[], Awaitable[dict[str, Any]]]
+SELECTED_TPA_KEY = "selected_tpa"
+page_context: Hook[PageContext] = Hook("page_context")
+
+async def selected_tpa(request: HttpRequest) -> str | None:
+    explicit = request.GET.get("tpa")
+    if explicit:
+        return explicit.upper()
+    return await request.session.aget(SELECTED_TPA_KEY)
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    """htmx asks for the live part of a page only (the same template the page includes)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+async def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    *,
+    fragment: str | None = None,
+) -> HttpResponse:
+    """The page, or only `fragment` (a template the page includes) when htmx refreshes it live."""
+    if fragment and wants_fragment(request):
+        template = fragment
+    user = await request.auser()
+    full_context: dict[str, Any] = {"user": user, "role": getattr(request, "role", None)}
+    for provide in page_context:
+        full_context.update(await provide())
+    full_context["selected_tpa"] = await selected_tpa(request)
+    full_context.update(context or {})
+    return render(request, template, full_context, status=status)
