@@ -25,62 +25,16 @@ DATA_TYPE_CHOICES = (
 )  # fmt: skip
 
 
-
 # Schema definitions
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # Physical tables
 
 
-
-
-
-
-
-
-
-
-
-
 # Field mappings
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # Pages
-
 
 
 def _uploaded_text(request: HttpRequest) -> str:
