@@ -584,3 +584,36 @@ async def purge_tpa_files(tpa: str) -> int:
             await wh.stage_remove(stage, staged.name)
     await invalidate_bronze()
     return 0
+
+
+# --------------------------------------------------------------------------- operations overview
+
+
+@cached(QUEUE_NAMESPACE, ttl=30)
+async def activity_by_tpa(today: datetime, week_start: datetime) -> list[dict[str, Any]]:
+    """Per TPA: the newest file (name, status, when), files and rows since `today` and since `week_start`,
+    failures and duplicates since `week_start`, and files stuck in PROCESSING past the worker's lease."""
+    stuck_before = utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
+    return await warehouse().fetch_all(
+        "SELECT TPA, MAX_BY(FILE_NAME, DISCOVERED_TIMESTAMP) AS LAST_FILE_NAME, "
+        "MAX_BY(STATUS, DISCOVERED_TIMESTAMP) AS LAST_FILE_STATUS, MAX(DISCOVERED_TIMESTAMP) AS LAST_FILE_AT, "
+        "COUNT_IF(DISCOVERED_TIMESTAMP >= ?) AS FILES_TODAY, "
+        "COALESCE(SUM(IFF(DISCOVERED_TIMESTAMP >= ?, ROWS_LOADED, 0)), 0) AS ROWS_TODAY, "
+        "COUNT_IF(DISCOVERED_TIMESTAMP >= ?) AS FILES_7D, "
+        "COALESCE(SUM(IFF(DISCOVERED_TIMESTAMP >= ?, ROWS_LOADED, 0)), 0) AS ROWS_7D, "
+        "COUNT_IF(STATUS = 'FAILED' AND DISCOVERED_TIMESTAMP >= ?) AS FAILED_7D, "
+        "COUNT_IF(STATUS = 'DUPLICATE' AND DISCOVERED_TIMESTAMP >= ?) AS DUPLICATES_7D, "
+        "COUNT_IF(STATUS = 'PROCESSING' AND (HEARTBEAT_AT IS NULL OR HEARTBEAT_AT < ?)) AS STUCK, "
+        f"COUNT_IF(STATUS IN ('PENDING', 'PROCESSING')) AS IN_QUEUE FROM {QUEUE} GROUP BY TPA ORDER BY TPA",
+        (today, today, week_start, week_start, week_start, week_start, stuck_before),
+    )
+
+
+@cached(QUEUE_NAMESPACE, ttl=30)
+async def files_per_day(since: datetime) -> list[dict[str, Any]]:
+    """Files discovered per day and status since `since` (the home page's stacked chart)."""
+    return await warehouse().fetch_all(
+        "SELECT CAST(DISCOVERED_TIMESTAMP AS DATE) AS DAY, STATUS, COUNT(*) AS FILES "
+        f"FROM {QUEUE} WHERE DISCOVERED_TIMESTAMP >= ? GROUP BY DAY, STATUS ORDER BY DAY, STATUS",
+        (since,),
+    )

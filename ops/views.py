@@ -14,7 +14,7 @@ from medallion.errors import ApiError
 from medallion.paging import pager
 from medallion.rendering import render_page
 from medallion.roles import has_role, role_of
-from ops import clear_data, logs, metrics, scheduler, schema_check, tasks
+from ops import clear_data, logs, metrics, overview, scheduler, schema_check, tasks
 
 TASK_TABS = ("BRONZE", "SILVER", "GOLD", "OPS")
 LOG_TABS = {
@@ -278,4 +278,6 @@ async def prometheus_metrics(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def home(request: HttpRequest) -> HttpResponse:
-    return await render_page(request, "home.html")
+    return await render_page(
+        request, "home.html", {"overview": await overview.overview()}, fragment="ops/_overview.html"
+    )

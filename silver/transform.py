@@ -642,3 +642,12 @@ def _stale_after() -> int:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+async def latest_by_tpa() -> list[dict[str, Any]]:
+    """Per TPA: when its newest transform started, its table, status and phase (the home page)."""
+    return await warehouse().fetch_all(
+        "SELECT TPA, MAX(STARTED_AT) AS STARTED_AT, MAX_BY(SCHEMA_TABLE, STARTED_AT) AS SCHEMA_TABLE, "
+        "MAX_BY(STATUS, STARTED_AT) AS STATUS, MAX_BY(PHASE, STARTED_AT) AS PHASE "
+        "FROM SILVER.TRANSFORM_BATCHES GROUP BY TPA"
+    )
