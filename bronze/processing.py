@@ -15,8 +15,16 @@ from django.conf import settings
 
 from bronze import parsing
 from bronze.parsing import BadFile
-from bronze.services import QUEUE, QUEUE_COLUMNS, discover_files, invalidate_bronze, reset_stuck, utc_now
-from medallion import events, worker
+from bronze.services import (
+    QUEUE,
+    QUEUE_COLUMNS,
+    discover_files,
+    invalidate_bronze,
+    queue_change,
+    reset_stuck,
+    utc_now,
+)
+from medallion import events, stream, worker
 from medallion.warehouse import (
     DelimitedSource,
     QueryError,
@@ -85,10 +93,9 @@ async def claim_next() -> dict[str, Any] | None:
         except WarehouseConflict:
             continue
         if claimed:
-            await invalidate_bronze()
-            return await wh.fetch_one(
-                f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (candidate["QUEUE_ID"],)
-            )
+            entry = await _entry(candidate["QUEUE_ID"])
+            await invalidate_bronze(**queue_change(entry or candidate))
+            return entry
     return None
 
 
@@ -96,6 +103,7 @@ async def process_entry(entry: dict[str, Any]) -> None:
     started = utc_now()
     path, tpa = entry["FILE_NAME"], entry["TPA"]
     events.log_file_stage(entry["QUEUE_ID"], path, tpa, "BRONZE_LOAD", "STARTED", started=started)
+    stream.publish("load", queue_id=entry["QUEUE_ID"], file_name=path, tpa=tpa, phase="LOADING", rows=0)
     beating = asyncio.create_task(_heartbeat(entry["QUEUE_ID"]))
     try:
         outcome = await _load(entry, beating)
@@ -119,7 +127,11 @@ async def process_entry(entry: dict[str, Any]) -> None:
         )  # fmt: skip
     finally:
         beating.cancel()
-        await invalidate_bronze()
+        await invalidate_bronze(**queue_change(await _entry(entry["QUEUE_ID"]) or entry))
+
+
+async def _entry(queue_id: int) -> dict[str, Any] | None:
+    return await warehouse().fetch_one(f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
 
 
 async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from bronze.parsing import detect_file_type
-from medallion import audit, events
+from medallion import audit, events, stream
 from medallion.caching import cached, invalidate
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
@@ -48,8 +48,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-async def invalidate_bronze() -> None:
+async def invalidate_bronze(**change: Any) -> None:
+    """After every write to the queue or the raw data: drop cached reads, then tell open pages (a queue event)."""
     await invalidate(QUEUE_NAMESPACE, RAW_NAMESPACE)
+    stream.publish("queue", **change)
+
+
+def queue_change(entry: dict[str, Any]) -> dict[str, Any]:
+    """What a queue event says about one entry."""
+    return {key.lower(): entry.get(key) for key in ("QUEUE_ID", "FILE_NAME", "TPA", "STATUS", "ROWS_LOADED")}
 
 
 def checked_file_name(value: object) -> str:
@@ -291,7 +298,7 @@ async def register_upload(
         if existing is None:
             await asyncio.shield(wh.stage_remove("SRC", path))
         raise
-    await invalidate_bronze()
+    await invalidate_bronze(queue_id=queue_id, file_name=path, tpa=code, status="PENDING")
     events.log_event("INFO", "bronze.upload", f"Uploaded {path} ({size} bytes)", user=user, tpa=code)
     return {"queue_id": queue_id, "file_name": file_name, "tpa": code, "size": size}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from medallion import stream
 from medallion.caching import invalidate
 from medallion.events import log_error, log_event
 from medallion.warehouse import Transaction, warehouse
@@ -60,6 +61,7 @@ async def refresh(tpa: str | None = None, *, full: bool = False, user: str | Non
             "VALUES (?, ?, ?, 'RUNNING', ?, ?)",
             (run_id, scope, "FULL" if full else "INCREMENTAL", started, user),
         )
+        stream.publish("refresh", run_id=run_id, tpa=scope, status="RUNNING", full=full)
         try:
             counts, checks = await _refresh(scope, full, run_id, user)
         except Exception as error:
@@ -219,6 +221,7 @@ async def _finish(
             run_id,
         ),
     )
+    stream.publish("refresh", run_id=run_id, status=status, error=error, tpas_refreshed=counts.tpas_refreshed)
 
 
 RUN_COLUMNS = (

@@ -7,6 +7,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from medallion import stream
 from medallion.logbuffer import LogBuffer
 
 application_log = LogBuffer(
@@ -102,6 +103,7 @@ def log_error(
     else:
         error_type, message, stack = "Error", error, None
     error_log.add((_now(), level, source, error_type, message[:4000], stack, context, user, tpa))
+    stream.publish("error", level=level, source=source, error_type=error_type, message=message[:300], tpa=tpa)
 
 
 async def flush_all() -> None:

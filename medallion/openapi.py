@@ -94,6 +94,7 @@ PARAMETERS: dict[tuple[str, str], Parameters] = {
     ("GET", "/api/logs/errors"): Parameters(query=("source", "resolution_status", *LOG_FILTERS)),
     ("GET", "/api/logs/api-requests"): Parameters(query=("method", "path", "min_response_time", *LOG_FILTERS)),
     ("GET", "/api/logs/stats"): Parameters(query=("days",)),
+    ("GET", "/api/events"): Parameters(query=("topics",)),
 }
 ERROR_RESPONSES = {
     "400": "Malformed request (the body is not valid JSON)",

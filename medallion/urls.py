@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/health/ready", api.health_ready),
     path("api/user/current", api.current_user),
     path("api/openapi.json", dispatch(GET=api.openapi_json)),
+    path("api/events", dispatch(GET=api.events)),
     path("api/docs", views.api_docs, name="api-docs"),
     *(path("api/", include(app.api_urlpatterns)) for app in APP_URLS),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),

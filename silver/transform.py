@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from medallion import audit
+from medallion import audit, stream
 from medallion.caching import invalidate
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
@@ -53,6 +53,7 @@ BATCH_COLUMNS = (
 )
 
 HISTORY_LIMIT = 50
+
 
 @dataclass
 class Sql:
@@ -297,6 +298,7 @@ async def _claimed_run(plan: Plan, user: str | None) -> Outcome:
     if not claimed:
         raise _busy(table)
     outcome = Outcome(batch_id, table)
+    _announce(outcome, "RUNNING", "STAGING")
     stage = quote("SILVER", f"_STAGE_{uuid.uuid4().hex.upper()}")
     try:
         await _run(plan, outcome, stage, user, started)
@@ -344,6 +346,7 @@ async def _run(plan: Plan, outcome: Outcome, stage: str, user: str | None, start
             user, "TRANSFORM", "SILVER_TABLE", plan.table.name, tpa=plan.table.tpa,
             after={key: value for key, value in outcome.as_response().items() if key.startswith("records_")}, within=tx,
         )  # fmt: skip
+    _announce(outcome, "SUCCESS", "DONE")
 
 
 def _stage_sql(plan: Plan, stage: str) -> Sql:
@@ -415,9 +418,7 @@ def converted(value: str, data_type: str) -> str:
         return "COALESCE(" + ", ".join(f"TRY_TO_TIMESTAMP({value}, '{p}')" for p in TIMESTAMP_FORMATS) + ")"
     if kind in {"NUMBER", "FLOAT", "DECIMAL", "INTEGER"}:
         money = f"REPLACE(REPLACE(TRIM({value}), '$', ''), ',', '')"
-        return (
-            f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
-        )
+        return f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
     return f"TRY_CAST({value} AS {data_type})"
 
 
@@ -596,6 +597,7 @@ async def _fail(outcome: Outcome, error: str, started: float) -> None:
         await _finish(warehouse(), outcome, "FAILED", error, started, None)
     except WarehouseError:
         log.exception("could not record the failure of transform batch %s", outcome.batch_id)
+    _announce(outcome, "FAILED", "DONE")
 
 
 async def _set_phase(outcome: Outcome, phase: str) -> None:
@@ -603,6 +605,15 @@ async def _set_phase(outcome: Outcome, phase: str) -> None:
         "UPDATE SILVER.TRANSFORM_BATCHES SET PHASE = ?, ROWS_READ = ? WHERE BATCH_ID = ?",
         (phase, outcome.rows_read, outcome.batch_id),
     )
+    _announce(outcome, "RUNNING", phase)
+
+
+def _announce(outcome: Outcome, status: str, phase: str) -> None:
+    table = outcome.table
+    stream.publish(
+        "transform", batch_id=outcome.batch_id, tpa=table.tpa, table=table.schema_table, status=status, phase=phase,
+        rows_read=outcome.rows_read, inserted=outcome.inserted, rejected=outcome.rejected, error=outcome.error,
+    )  # fmt: skip
 
 
 async def _measure_quietly(plan: Plan, outcome: Outcome) -> None:
