@@ -61,6 +61,7 @@ async def refresh(tpa: str | None = None, *, full: bool = False, user: str | Non
             "VALUES (?, ?, ?, 'RUNNING', ?, ?)",
             (run_id, scope, "FULL" if full else "INCREMENTAL", started, user),
         )
+        await invalidate("gold")  # the run list pages re-read on the event below
         stream.publish("refresh", run_id=run_id, tpa=scope, status="RUNNING", full=full)
         try:
             counts, checks = await _refresh(scope, full, run_id, user)
@@ -221,6 +222,7 @@ async def _finish(
             run_id,
         ),
     )
+    await invalidate("gold")
     stream.publish("refresh", run_id=run_id, status=status, error=error, tpas_refreshed=counts.tpas_refreshed)
 
 

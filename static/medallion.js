@@ -105,28 +105,41 @@ document.addEventListener("change", (event) => {
 
 document.addEventListener("DOMContentLoaded", showFlashed);
 
-// Live pages: an element with data-live="topic …" re-renders from the server (the same template fragment the
-// page included, fetched by htmx) whenever the event stream reports a change on one of its topics. Without
-// JavaScript, or before the stream connects, a reload shows the same truth.
+// Live pages: an element with an id and data-live="topic …" re-renders from the server whenever the event
+// stream reports a change on one of its topics, through htmx and the same Django templates as the first load:
+// with data-live-fragment the view answers htmx with just that fragment, otherwise htmx picks the element out
+// of the whole page. data-live-listen only listens (the page's own script reacts to "medallion:event").
+// Without JavaScript, or before the stream connects, a reload shows the same truth.
 const LIVE_DEBOUNCE_MS = 250;
+const liveTimers = new Map();
 function liveTopics(element) { return element.dataset.live.split(/\s+/).filter(Boolean); }
-function refreshLive(element) {
-  if (element.liveTimer) { return; }
-  element.liveTimer = window.setTimeout(() => {
-    element.liveTimer = null;
-    window.htmx.ajax("GET", element.dataset.liveUrl || window.location.href, {target: element, swap: "innerHTML"});
-  }, LIVE_DEBOUNCE_MS);
+function refreshLive(id) {
+  if (liveTimers.has(id)) { return; }
+  liveTimers.set(id, window.setTimeout(() => {
+    liveTimers.delete(id);
+    const element = document.getElementById(id);
+    if (!element) { return; }
+    const url = window.location.href;
+    if (element.dataset.liveFragment !== undefined) {
+      window.htmx.ajax("GET", url, {target: element, swap: "innerHTML"});
+    } else {
+      window.htmx.ajax("GET", url, {target: element, swap: "outerHTML", select: `#${id}`});
+    }
+  }, LIVE_DEBOUNCE_MS));
 }
 document.addEventListener("DOMContentLoaded", () => {
   const elements = [...document.querySelectorAll("[data-live]")];
   if (!elements.length || !window.EventSource || !window.htmx) { return; }
+  const refreshed = elements.filter((element) => element.id && element.dataset.liveListen === undefined)
+    .map((element) => ({id: element.id, topics: liveTopics(element)}));
   const topics = [...new Set(elements.flatMap(liveTopics))];
   const stream = new EventSource(`/api/events?topics=${encodeURIComponent(topics.join(","))}`);
-  for (const topic of topics) {
-    stream.addEventListener(topic, (event) => {
-      for (const element of elements) { if (liveTopics(element).includes(topic)) { refreshLive(element); } }
-      document.dispatchEvent(new CustomEvent("medallion:event", {detail: {topic, event: JSON.parse(event.data)}}));
-    });
-  }
+  const onEvent = (topic) => (event) => {
+    for (const live of refreshed) { if (live.topics.includes(topic)) { refreshLive(live.id); } }
+    document.dispatchEvent(new CustomEvent("medallion:event", {detail: {topic, event: JSON.parse(event.data)}}));
+  };
+  for (const topic of topics) { stream.addEventListener(topic, onEvent(topic)); }
+  // A client that fell behind lost events: re-render everything once.
+  stream.addEventListener("lagged", () => { for (const live of refreshed) { refreshLive(live.id); } });
   window.addEventListener("pagehide", () => stream.close());
 });

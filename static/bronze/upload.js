@@ -4,6 +4,28 @@
   const zone = document.getElementById("dropzone"), input = document.getElementById("file-input");
   const list = document.getElementById("uploads"), start = document.getElementById("start-upload");
   let queued = [];
+  // Each uploaded file follows the pipeline live: queued -> processing (rows) -> result, with a link.
+  const watching = new Map();
+  document.addEventListener("medallion:event", (event) => {
+    const {topic, event: change} = event.detail;
+    const item = watching.get(change.file_name);
+    if (!item) { return; }
+    const outcome = item.querySelector(".outcome");
+    if (topic === "load") { outcome.textContent = "loading…"; outcome.className = "outcome badge PROCESSING"; return; }
+    outcome.className = `outcome badge ${change.status}`;
+    if (change.status === "PENDING" || change.status === "PROCESSING") {
+      outcome.textContent = change.status === "PENDING" ? "queued" : "processing…";
+      return;
+    }
+    const rows = change.rows_loaded === null || change.rows_loaded === undefined ? "" : ` · ${change.rows_loaded.toLocaleString("en-US")} rows`;
+    outcome.textContent = `${change.status}${rows} `;
+    const link = document.createElement("a");
+    link.href = `/bronze/status?tpa=${encodeURIComponent(change.tpa)}${change.status === "FAILED" ? "&status=FAILED" : ""}`;
+    link.textContent = change.status === "FAILED" ? "why it failed →" : "status →";
+    outcome.after(link);
+    item.dataset.result = change.status;
+    watching.delete(change.file_name);
+  });
   function add(files) {
     for (const file of files) {
       const item = document.createElement("li");
@@ -24,8 +46,9 @@
       request.onload = () => {
         let body = {}; try { body = JSON.parse(request.responseText); } catch (error) { body = {detail: request.statusText}; }
         const ok = request.status === 201;
-        outcome.textContent = ok ? body.message : (body.detail || `HTTP ${request.status}`);
-        outcome.className = ok ? "outcome badge SUCCESS" : "outcome error";
+        outcome.textContent = ok ? "uploaded · queued" : (body.detail || `HTTP ${request.status}`);
+        outcome.className = ok ? "outcome badge PENDING" : "outcome error";
+        if (ok) { entry.item.dataset.uploaded = `${body.tpa}/${body.file_name}`; watching.set(entry.item.dataset.uploaded, entry.item); }
         bar.style.width = "100%"; resolve(ok);
       };
       request.onerror = () => { outcome.textContent = "Network error"; outcome.className = "outcome error"; resolve(false); };
@@ -46,7 +69,7 @@
     let uploaded = 0;
     for (const entry of batch) { if (await send(entry, tpa)) { uploaded += 1; } }
     if (uploaded && document.getElementById("process-now").checked) {
-      try { const body = await apiFetch("/api/bronze/process", {method: "POST"}); list.insertAdjacentHTML("beforeend", '<li class="muted"></li>'); list.lastChild.textContent = body.message; }
+      try { const body = await apiFetch("/api/bronze/process", {method: "POST"}); list.insertAdjacentHTML("beforeend", '<li class="muted process-note"></li>'); list.lastChild.textContent = body.message; }
       catch (error) { window.alert(error.message); }
     }
   });

@@ -1,23 +1,24 @@
 "use strict";
-// Silver transform page: run the transform, show its phase while it runs, then reload with the new history.
+// Silver transform page: run the transform; its phases arrive on the event stream (the run history below
+// re-renders live from the same events), and the result stays on the page as a message.
 (() => {
   const panel = document.getElementById("run"), button = document.getElementById("run-button");
   if (!panel || !button) { return; }
   const tpa = panel.dataset.tpa, table = panel.dataset.table;
-  const query = `tpa=${encodeURIComponent(tpa)}&table_name=${encodeURIComponent(table)}`;
   const text = document.getElementById("progress-text"), bar = document.getElementById("progress-bar");
   const result = document.getElementById("run-result");
-  async function poll() {
-    const [latest] = await apiFetch(`/api/silver/transform/history?${query}&limit=1`);
-    if (latest && latest.STATUS === "RUNNING") {
-      text.textContent = `${latest.PHASE} · ${latest.ROWS_READ || 0} records read`;
-      bar.style.width = latest.PHASE === "LOADING" ? "66%" : "33%";
-    }
-  }
+  const PHASE_WIDTH = {STAGING: "33%", LOADING: "66%", DONE: "100%"};
+  document.addEventListener("medallion:event", (event) => {
+    const {topic, event: change} = event.detail;
+    if (topic !== "transform" || change.tpa !== tpa || change.table !== table) { return; }
+    document.getElementById("progress").hidden = false;
+    text.textContent = `${change.status} · ${change.phase} · ${(change.rows_read || 0).toLocaleString("en-US")} records read`;
+    bar.style.width = PHASE_WIDTH[change.phase] || "10%";
+  });
   button.addEventListener("click", async () => {
     button.disabled = true;
+    result.textContent = "";
     document.getElementById("progress").hidden = false;
-    const timer = setInterval(() => poll().catch(() => {}), 1000);
     try {
       const body = await apiFetch("/api/silver/transform", {method: "POST", json: {
         tpa, target_table: table, source_table: "RAW_DATA_TABLE",
@@ -25,11 +26,10 @@
         apply_rules: document.getElementById("apply-rules").checked}});
       result.textContent = body.result;
       bar.style.width = "100%";
-      flash(body.result, "success");
-      window.location.reload();
+      showMessage(body.result, "success");
     } catch (error) {
       result.textContent = `ERROR: ${error.message}`;
-      button.disabled = false;
-    } finally { clearInterval(timer); }
+      showMessage(error.message, "error");
+    } finally { button.disabled = false; }
   });
 })();
