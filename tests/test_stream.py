@@ -14,6 +14,7 @@ from tests.test_bronze_support import upload, upload_and_process
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CSV = b"claim_id,member_id\nC1,M1\nC2,M2\n"
+REDIS = "redis://127.0.0.1:6379/1"
 
 
 async def _next_event(chunks: Any, topic: str, timeout: float = 10.0) -> str:
@@ -125,3 +126,21 @@ async def test_processing_a_file_publishes_each_status_and_the_load(operator_cli
         stream.bus.close_stream("watcher", subscriber)
     assert seen == [("queue", "PENDING", None), ("queue", "PROCESSING", None), ("load", None, None),
                     ("queue", "SUCCESS", 2)]  # fmt: skip
+
+
+@pytest.mark.usefixtures("require_redis")
+async def test_with_a_redis_cache_events_cross_processes_through_pub_sub() -> None:
+    redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS}}
+    with override_settings(CACHES=redis_cache):
+        subscriber = stream.bus.open_stream("redis-reader", frozenset({"task"}))
+        assert subscriber is not None
+        try:
+            stream.bus.ensure_relay()
+            await asyncio.sleep(0.5)  # the relay subscribes
+            stream.publish("task", task="through-redis")
+            event = await asyncio.wait_for(subscriber.queue.get(), 10)
+        finally:
+            stream.bus.close_stream("redis-reader", subscriber)
+            if stream.bus._relay is not None:
+                stream.bus._relay.cancel()
+    assert event.data == {"task": "through-redis"}
