@@ -16,6 +16,7 @@ from django.conf import settings
 from bronze import parsing
 from bronze.parsing import BadFile
 from bronze.services import (
+    HEARTBEATS,
     QUEUE,
     QUEUE_COLUMNS,
     discover_files,
@@ -93,6 +94,10 @@ async def claim_next() -> dict[str, Any] | None:
         except WarehouseConflict:
             continue
         if claimed:
+            await wh.execute(
+                f"INSERT INTO {HEARTBEATS} (QUEUE_ID, CLAIMED_BY, HEARTBEAT_AT) VALUES (?, ?, ?)",
+                (candidate["QUEUE_ID"], worker.WORKER_ID, now),
+            )
             entry = await _entry(candidate["QUEUE_ID"])
             await invalidate_bronze(**queue_change(entry or candidate))
             return entry
@@ -106,7 +111,7 @@ async def process_entry(entry: dict[str, Any]) -> None:
     stream.publish("load", queue_id=entry["QUEUE_ID"], file_name=path, tpa=tpa, phase="LOADING", rows=0)
     beating = asyncio.create_task(_heartbeat(entry["QUEUE_ID"]))
     try:
-        outcome = await _load(entry, beating)
+        outcome = await _load(entry)
     except BadFile as error:
         await _finish_failed(entry, str(error), started)
     except QueryError as error:
@@ -127,6 +132,7 @@ async def process_entry(entry: dict[str, Any]) -> None:
         )  # fmt: skip
     finally:
         beating.cancel()
+        await _stop_beating(entry["QUEUE_ID"])
         await invalidate_bronze(**queue_change(await _entry(entry["QUEUE_ID"]) or entry))
 
 
@@ -134,7 +140,7 @@ async def _entry(queue_id: int) -> dict[str, Any] | None:
     return await warehouse().fetch_one(f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
 
 
-async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
+async def _load(entry: dict[str, Any]) -> int:
     """Returns the rows loaded (0 for a duplicate)."""
     file_type = parsing.detect_file_type(entry["FILE_NAME"])
     if file_type == "UNKNOWN":
@@ -146,8 +152,6 @@ async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
             await _finish_duplicate(entry, content_hash, earlier)
             return 0
         layout = await in_file_thread(parsing.inspect_delimited, local) if file_type == "CSV" else None
-        await _extend_lease(entry["QUEUE_ID"])
-        beating.cancel()
         try:
             async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
                 await tx.execute(f"DELETE FROM {RAW_TABLE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
@@ -321,19 +325,23 @@ async def _heartbeat(queue_id: int) -> None:
             log.warning("heartbeat for queue entry %s failed: %s", queue_id, error)
 
 
-async def _extend_lease(queue_id: int) -> None:
-    # The load transaction updates this row at its end; a heartbeat committed meanwhile would make that update
-    # a write-write conflict, so the claim is extended once to cover the whole (time-limited) transaction.
-    await _touch(queue_id, utc_now() + timedelta(seconds=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT))
-
-
 async def _touch(queue_id: int, heartbeat_at: datetime) -> None:
+    """Beat on the claim's own heartbeat row (a reset deletes it), also while the load transaction runs."""
     touched = await warehouse().execute(
-        f"UPDATE {QUEUE} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        f"UPDATE {HEARTBEATS} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND CLAIMED_BY = ?",
         (heartbeat_at, queue_id, worker.WORKER_ID),
     )
     if not touched:
         raise ClaimLost(str(queue_id))
+
+
+async def _stop_beating(queue_id: int) -> None:
+    try:
+        await warehouse().execute(
+            f"DELETE FROM {HEARTBEATS} WHERE QUEUE_ID = ? AND CLAIMED_BY = ?", (queue_id, worker.WORKER_ID)
+        )
+    except TRANSIENT_ERRORS as error:
+        log.warning("could not remove the heartbeat of queue entry %s: %s", queue_id, error)
 
 
 async def _move_quietly(entry: dict[str, Any], target_stage: str) -> None:

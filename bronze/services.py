@@ -4,7 +4,7 @@ import asyncio
 import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.conf import settings
 from bronze.parsing import detect_file_type
 from medallion import audit, events, stream
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, warehouse
@@ -25,6 +26,15 @@ QUEUE_COLUMNS = (
     "QUEUE_ID, FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, STATUS, DISCOVERED_TIMESTAMP, PROCESSED_TIMESTAMP, "
     "ERROR_MESSAGE, PROCESS_RESULT, RETRY_COUNT, ROWS_LOADED, CONTENT_HASH, UPLOADED_BY"
 )
+HEARTBEATS = "BRONZE.LOAD_HEARTBEATS"
+# The last sign of life of a queue entry's claim `q`: its worker's heartbeat, else the claim time. STUCK is true
+# for a PROCESSING entry whose claim has had none for the lease (bound parameter: the lease's start).
+LAST_BEAT_JOIN = (
+    f"LEFT JOIN (SELECT QUEUE_ID, CLAIMED_BY, MAX(HEARTBEAT_AT) AS BEAT FROM {HEARTBEATS} GROUP BY QUEUE_ID, "
+    "CLAIMED_BY) AS h ON h.QUEUE_ID = q.QUEUE_ID AND h.CLAIMED_BY = q.CLAIMED_BY"
+)
+LAST_BEAT = "COALESCE(h.BEAT, q.HEARTBEAT_AT)"
+STUCK = f"COALESCE({LAST_BEAT} < ?, TRUE)"
 RAW_COLUMNS = "RECORD_ID, FILE_NAME, SHEET_NAME, FILE_ROW_NUMBER, TPA, RAW_DATA, FILE_TYPE, LOAD_TIMESTAMP, LOADED_BY"
 STATUSES = ("PENDING", "PROCESSING", "SUCCESS", "FAILED", "DUPLICATE", "DELETED")
 FILE_TYPES = ("CSV", "EXCEL", "UNKNOWN")
@@ -43,9 +53,6 @@ clear_all_hooks: Hook[ClearAllHook] = Hook("bronze.clear_all")
 _clear_all_lock = asyncio.Lock()
 _background: set[asyncio.Task[Any]] = set()
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 async def invalidate_bronze(**change: Any) -> None:
@@ -139,10 +146,11 @@ async def list_queue(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     where, params = _queue_where(tpa, statuses, file_type)
+    columns = ", ".join(f"q.{column.strip()}" for column in QUEUE_COLUMNS.split(","))
     return await warehouse().fetch_all(
-        f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} {where} "
-        "ORDER BY DISCOVERED_TIMESTAMP DESC, QUEUE_ID DESC LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
+        "ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC LIMIT ? OFFSET ?",
+        (_lease_expired_before(), *params, limit, offset),
     )
 
 
@@ -373,18 +381,35 @@ async def discover_files(*, user: str | None = None) -> int:
     return len(new_rows)
 
 
+def _lease_expired_before() -> datetime:
+    return utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
+
+
 async def reset_stuck(*, user: str | None = None) -> int:
-    """PROCESSING entries whose claim has had no heartbeat for the lease go back to PENDING."""
-    expired_before = utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
-    reset = await warehouse().execute(
-        f"UPDATE {QUEUE} SET STATUS = 'PENDING', ERROR_MESSAGE = 'Reset from stuck PROCESSING status', "
-        "CLAIMED_BY = NULL, HEARTBEAT_AT = NULL, PROCESSING_STARTED = NULL "
-        "WHERE STATUS = 'PROCESSING' AND (HEARTBEAT_AT IS NULL OR HEARTBEAT_AT < ?)",
-        (expired_before,),
+    """PROCESSING entries whose worker has not beaten for the lease go back to PENDING, each logged as an error."""
+    wh, reset = warehouse(), 0
+    stuck = await wh.fetch_all(
+        f"SELECT q.QUEUE_ID, q.FILE_NAME, q.TPA, q.CLAIMED_BY, {LAST_BEAT} AS LAST_BEAT FROM {QUEUE} AS q "
+        f"{LAST_BEAT_JOIN} WHERE q.STATUS = 'PROCESSING' AND {STUCK}",
+        (_lease_expired_before(),),
     )
+    for entry in stuck:
+        if not await wh.execute(
+            f"UPDATE {QUEUE} SET STATUS = 'PENDING', ERROR_MESSAGE = 'Reset from stuck PROCESSING status', "
+            "CLAIMED_BY = NULL, HEARTBEAT_AT = NULL, PROCESSING_STARTED = NULL "
+            "WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND COALESCE(CLAIMED_BY, '') = COALESCE(?, '')",
+            (entry["QUEUE_ID"], entry["CLAIMED_BY"]),
+        ):
+            continue
+        reset += 1
+        await wh.execute(f"DELETE FROM {HEARTBEATS} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
+        events.log_error(
+            "bronze.reset_stuck",
+            f"{entry['FILE_NAME']} was stuck in PROCESSING: worker {entry['CLAIMED_BY'] or '(none)'} last beat at "
+            f"{entry['LAST_BEAT'] or 'never'}; reset to PENDING", user=user, tpa=entry["TPA"],
+        )  # fmt: skip
     if reset:
         await invalidate_bronze()
-        events.log_event("WARNING", "bronze.reset_stuck", f"Reset {reset} stuck file(s) to PENDING", user=user)
     return reset
 
 
@@ -599,20 +624,20 @@ async def purge_tpa_files(tpa: str) -> int:
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def activity_by_tpa(today: datetime, week_start: datetime) -> list[dict[str, Any]]:
     """Per TPA: the newest file (name, status, when), files and rows since `today` and since `week_start`,
-    failures and duplicates since `week_start`, and files stuck in PROCESSING past the worker's lease."""
-    stuck_before = utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
+    failures and duplicates since `week_start`, and files stuck in PROCESSING (no heartbeat for the lease)."""
     return await warehouse().fetch_all(
-        "SELECT TPA, MAX_BY(FILE_NAME, DISCOVERED_TIMESTAMP) AS LAST_FILE_NAME, "
-        "MAX_BY(STATUS, DISCOVERED_TIMESTAMP) AS LAST_FILE_STATUS, MAX(DISCOVERED_TIMESTAMP) AS LAST_FILE_AT, "
-        "COUNT_IF(DISCOVERED_TIMESTAMP >= ?) AS FILES_TODAY, "
-        "COALESCE(SUM(IFF(DISCOVERED_TIMESTAMP >= ?, ROWS_LOADED, 0)), 0) AS ROWS_TODAY, "
-        "COUNT_IF(DISCOVERED_TIMESTAMP >= ?) AS FILES_7D, "
-        "COALESCE(SUM(IFF(DISCOVERED_TIMESTAMP >= ?, ROWS_LOADED, 0)), 0) AS ROWS_7D, "
-        "COUNT_IF(STATUS = 'FAILED' AND DISCOVERED_TIMESTAMP >= ?) AS FAILED_7D, "
-        "COUNT_IF(STATUS = 'DUPLICATE' AND DISCOVERED_TIMESTAMP >= ?) AS DUPLICATES_7D, "
-        "COUNT_IF(STATUS = 'PROCESSING' AND (HEARTBEAT_AT IS NULL OR HEARTBEAT_AT < ?)) AS STUCK, "
-        f"COUNT_IF(STATUS IN ('PENDING', 'PROCESSING')) AS IN_QUEUE FROM {QUEUE} GROUP BY TPA ORDER BY TPA",
-        (today, today, week_start, week_start, week_start, week_start, stuck_before),
+        "SELECT q.TPA, MAX_BY(q.FILE_NAME, q.DISCOVERED_TIMESTAMP) AS LAST_FILE_NAME, "
+        "MAX_BY(q.STATUS, q.DISCOVERED_TIMESTAMP) AS LAST_FILE_STATUS, MAX(q.DISCOVERED_TIMESTAMP) AS LAST_FILE_AT, "
+        "COUNT_IF(q.DISCOVERED_TIMESTAMP >= ?) AS FILES_TODAY, "
+        "COALESCE(SUM(IFF(q.DISCOVERED_TIMESTAMP >= ?, q.ROWS_LOADED, 0)), 0) AS ROWS_TODAY, "
+        "COUNT_IF(q.DISCOVERED_TIMESTAMP >= ?) AS FILES_7D, "
+        "COALESCE(SUM(IFF(q.DISCOVERED_TIMESTAMP >= ?, q.ROWS_LOADED, 0)), 0) AS ROWS_7D, "
+        "COUNT_IF(q.STATUS = 'FAILED' AND q.DISCOVERED_TIMESTAMP >= ?) AS FAILED_7D, "
+        "COUNT_IF(q.STATUS = 'DUPLICATE' AND q.DISCOVERED_TIMESTAMP >= ?) AS DUPLICATES_7D, "
+        f"COUNT_IF(q.STATUS = 'PROCESSING' AND {STUCK}) AS STUCK, "
+        f"COUNT_IF(q.STATUS IN ('PENDING', 'PROCESSING')) AS IN_QUEUE FROM {QUEUE} AS q {LAST_BEAT_JOIN} "
+        "GROUP BY q.TPA ORDER BY q.TPA",
+        (today, today, week_start, week_start, week_start, week_start, _lease_expired_before()),
     )
 
 

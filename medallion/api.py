@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -7,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 from medallion import openapi, stream
+from medallion.clock import iso_now
 from medallion.decorators import api
 from medallion.errors import ApiError, validation_error
 from medallion.http import json_response, username
@@ -15,12 +15,9 @@ from medallion.warehouse import WarehouseError, warehouse
 HEALTH_DB_TIMEOUT = 10.0
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
 
 async def health(request: HttpRequest) -> HttpResponse:
-    return json_response({"status": "healthy", "service": "running", "timestamp": _now()})
+    return json_response({"status": "healthy", "service": "running", "timestamp": iso_now()})
 
 
 async def health_db(request: HttpRequest) -> HttpResponse:
@@ -33,7 +30,7 @@ async def health_db(request: HttpRequest) -> HttpResponse:
                 "service": "running",
                 "database": "disconnected",
                 "error": str(error)[:200],
-                "timestamp": _now(),
+                "timestamp": iso_now(),
             },
             status=503,
         )
@@ -45,7 +42,7 @@ async def health_db(request: HttpRequest) -> HttpResponse:
             "version": info.version,
             "warehouse": info.warehouse,
             "database_name": info.database,
-            "timestamp": _now(),
+            "timestamp": iso_now(),
         }
     )
 
@@ -63,12 +60,12 @@ async def health_ready(request: HttpRequest) -> HttpResponse:
             {
                 "status": "not_ready",
                 "service": "running",
-                "timestamp": _now(),
+                "timestamp": iso_now(),
                 "reason": f"application database: {type(error).__name__}",
             },
             status=503,
         )
-    return json_response({"status": "ready", "service": "running", "timestamp": _now()})
+    return json_response({"status": "ready", "service": "running", "timestamp": iso_now()})
 
 
 @api("authenticated")

@@ -5,13 +5,14 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
-from medallion.warehouse import warehouse
+from medallion.warehouse import Transaction, warehouse
 from medallion.warehouse.identifiers import quote
 from silver.expressions import ExpressionError, compile_expression
 from silver.schemas import schema_columns
@@ -234,18 +235,8 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     mapping = await _checked_manual(body)
     key = (mapping["TPA"], mapping["TARGET_TABLE"], mapping["TARGET_COLUMN"])
     async with warehouse().transaction() as tx:
-        existing = await tx.fetch_one(
-            "SELECT MAPPING_ID FROM SILVER.FIELD_MAPPINGS WHERE TPA = ? AND TARGET_TABLE = ? AND TARGET_COLUMN = ? "
-            "AND ACTIVE = TRUE",
-            key,
-        )
-        if existing:
-            raise conflict(
-                "mapping_exists",
-                f"Mapping {existing['MAPPING_ID']} already targets {key[1]}.{key[2]} for {key[0]}; "
-                "edit, approve or delete it instead.",
-            )
-        row = _manual_row(mapping, user, _now())
+        await _refuse_duplicate_target(tx, key)
+        row = _manual_row(mapping, user, utc_now())
         await tx.execute(
             f"INSERT INTO SILVER.FIELD_MAPPINGS ({', '.join(INSERT_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})",
@@ -264,8 +255,20 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     return mapping_id
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+async def _refuse_duplicate_target(tx: Transaction, key: tuple[str, str, str]) -> None:
+    """A manual mapping (created, or edited onto another target column) may not take a target that an active
+    mapping already has (auto-mapping's alternative suggestions are the only way to several): 409."""
+    existing = await tx.fetch_one(
+        "SELECT MAPPING_ID FROM SILVER.FIELD_MAPPINGS WHERE TPA = ? AND TARGET_TABLE = ? AND TARGET_COLUMN = ? "
+        "AND ACTIVE = TRUE",
+        key,
+    )
+    if existing:
+        raise conflict(
+            "mapping_exists",
+            f"Mapping {existing['MAPPING_ID']} already targets {key[1]}.{key[2]} for {key[0]}; "
+            "edit, approve or delete it instead.",
+        )
 
 
 async def _mapping(mapping_id: int) -> dict[str, Any]:
@@ -288,7 +291,7 @@ async def approve_mapping(mapping_id: int, *, user: str | None) -> None:
         await tx.execute(
             "UPDATE SILVER.FIELD_MAPPINGS SET APPROVED = TRUE, APPROVED_BY = ?, APPROVED_TIMESTAMP = ?, "
             "UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE MAPPING_ID = ?",
-            (user, _now(), mapping_id),
+            (user, utc_now(), mapping_id),
         )
         await audit.record(user, "APPROVE", "FIELD_MAPPING", mapping_id, tpa=current["TPA"], before=current, within=tx)
     await invalidate(*MAPPING_NAMESPACES)
@@ -328,6 +331,8 @@ async def update_mapping(mapping_id: int, body: Mapping[str, Any], *, user: str 
             raise validation_error("description", "Must be a string.")
         after["DESCRIPTION"] = (body["description"] or "").strip()[:2000] or None
     async with warehouse().transaction() as tx:
+        if after["TARGET_COLUMN"] != current["TARGET_COLUMN"]:
+            await _refuse_duplicate_target(tx, (current["TPA"], current["TARGET_TABLE"], after["TARGET_COLUMN"]))
         await tx.execute(
             "UPDATE SILVER.FIELD_MAPPINGS SET SOURCE_FIELD = ?, TARGET_COLUMN = ?, TRANSFORMATION_LOGIC = ?, "
             "TRANSFORM_EXPRESSION = ?, DESCRIPTION = ?, UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE MAPPING_ID = ?",
@@ -491,7 +496,7 @@ async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, A
             continue
         taken.add(key)
         mappings.append(mapping)
-    now = _now()
+    now = utc_now()
     rows = [_manual_row(mapping, user, now) for mapping in mappings]
     if rows:
         async with warehouse().transaction() as tx:

@@ -22,12 +22,13 @@ from django.conf import settings
 
 from medallion import audit, stream
 from medallion.caching import invalidate
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
 from medallion.warehouse.identifiers import quote, string_literal
 from silver import quality, schemas, tables
-from silver.expressions import ExpressionError, compile_expression
+from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
 from silver.rules import CompiledRule, active_rules, compile_rules
 from silver.transform_catalog import (
     Column,
@@ -62,10 +63,21 @@ class Sql:
 
 
 @dataclass(frozen=True)
+class Source:
+    """What a target column is loaded from: its text, and for a mapping expression that converts values, when
+    such a conversion failed, the source text it failed on and the expression (for the quarantine reason)."""
+
+    value: str
+    conversion_failed: str | None = None
+    source_text: str | None = None
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     table: PhysicalTable
     columns: list[Column]
-    sources: dict[str, str]
+    sources: dict[str, Source]
     rules: list[CompiledRule]
     mode: str
     record_ids: tuple[int, ...] = ()
@@ -138,7 +150,7 @@ async def is_busy(tpa: str) -> bool:
         await warehouse().fetch_one(
             "SELECT 1 AS X FROM SILVER.TRANSFORM_BATCHES WHERE TPA = ? AND STATUS = 'RUNNING' "
             "AND STARTED_AT > DATEADD(second, ?, CAST(? AS TIMESTAMP_NTZ))",
-            (tpa, -_stale_after(), _now()),
+            (tpa, -_stale_after(), utc_now()),
         )
     )
 
@@ -262,23 +274,39 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def _sources(mappings: list[dict[str, Any]]) -> dict[str, str]:
-    by_column: dict[str, list[str]] = {}
+def _sources(mappings: list[dict[str, Any]]) -> dict[str, Source]:
+    by_column: dict[str, list[tuple[str, str, GuardedConversion | None]]] = {}
     for mapping in mappings:
         field_value = f"RAW_DATA[{string_literal(mapping['SOURCE_FIELD'])}]::VARCHAR"
         expression = mapping["TRANSFORM_EXPRESSION"]
         try:
-            sql = compile_expression(expression, variables={"src": field_value}) if expression else field_value
+            guarded = compile_guarded_conversion(expression, variables={"src": field_value}) if expression else None
         except ExpressionError as error:
             raise validation_error(
                 "transformation_logic",
                 f"Mapping {mapping['MAPPING_ID']} ({mapping['TARGET_COLUMN']}) does not compile: {error}",
                 "invalid_transformation_logic",
             ) from None
-        by_column.setdefault(mapping["TARGET_COLUMN"], []).append(f"NULLIF(CAST({sql} AS VARCHAR), '')")
-    return {
-        column: parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})" for column, parts in by_column.items()
-    }
+        by_column.setdefault(mapping["TARGET_COLUMN"], []).append((field_value, expression, guarded))
+    return {column: _column_source(parts) for column, parts in by_column.items()}
+
+
+def _column_source(parts: list[tuple[str, str, GuardedConversion | None]]) -> Source:
+    values = [f"NULLIF(CAST({guarded.sql if guarded else field} AS VARCHAR), '')" for field, _, guarded in parts]
+    converting = [(field, expression, guarded) for field, expression, guarded in parts
+                  if guarded and guarded.conversion_failed]  # fmt: skip
+    if not converting:
+        return Source(_coalesced(values))
+    return Source(
+        _coalesced(values),
+        " OR ".join(f"({guarded.conversion_failed})" for _, _, guarded in converting if guarded),
+        _coalesced([field for field, _, _ in converting]),
+        " / ".join(expression for _, expression, _ in converting),
+    )
+
+
+def _coalesced(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
 
 
 async def _claimed_run(plan: Plan, user: str | None) -> Outcome:
@@ -292,7 +320,7 @@ async def _claimed_run(plan: Plan, user: str | None) -> Outcome:
         "AND TARGET_TABLE = ? AND STATUS = 'RUNNING' AND STARTED_AT > DATEADD(second, ?, CAST(? AS TIMESTAMP_NTZ)))",
         (
             batch_id, table.tpa, table.name, table.schema_table, plan.mode, bool(plan.rules), table.watermark,
-            _now(), user, table.tpa, table.name, -_stale_after(), _now(),
+            utc_now(), user, table.tpa, table.name, -_stale_after(), utc_now(),
         ),
     )  # fmt: skip
     if not claimed:
@@ -339,7 +367,7 @@ async def _run(plan: Plan, outcome: Outcome, stage: str, user: str | None, start
             await tx.execute(
                 "UPDATE SILVER.CREATED_TABLES SET WATERMARK_RECORD_ID = ?, LAST_UPDATED = CAST(? AS TIMESTAMP_NTZ) "
                 "WHERE TPA = ? AND TABLE_NAME = ?",
-                (watermark, _now(), plan.table.tpa, plan.table.name),
+                (watermark, utc_now(), plan.table.tpa, plan.table.name),
             )
         await _finish(tx, outcome, "SUCCESS", None, started, watermark)
         await audit.record(
@@ -353,10 +381,7 @@ def _stage_sql(plan: Plan, stage: str) -> Sql:
     raw = Sql(
         'SELECT r.RECORD_ID AS "_RECORD_ID", r.FILE_NAME AS "_FILE_NAME", r.FILE_ROW_NUMBER AS "_FILE_ROW_NUMBER", '
         'r.LOAD_TIMESTAMP AS "_LOAD_TIMESTAMP", r.LOADED_BY AS "_LOADED_BY", '
-        + ", ".join(
-            f"{plan.sources.get(column.name, 'CAST(NULL AS VARCHAR)')} AS {_raw(index)}"
-            for index, column in enumerate(plan.columns)
-        )
+        + ", ".join(_source_columns(index, plan.sources.get(column.name)) for index, column in enumerate(plan.columns))
         + f" FROM {SOURCE} AS r WHERE r.TPA = ?"
         f" AND (r.QUEUE_ID IS NULL OR {SOURCE_FILE_KEY} IN "
         "(SELECT f.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f))",
@@ -367,6 +392,17 @@ def _stage_sql(plan: Plan, stage: str) -> Sql:
     checked = _wrap(typed, [_rule_columns(rule, plan.columns) for rule in plan.rules])
     final = _final_projection(plan)
     return Sql(f"CREATE TABLE {stage} AS SELECT {final.text} FROM ({checked.text}) AS s", checked.params)
+
+
+def _source_columns(index: int, source: Source | None) -> str:
+    if source is None:
+        return f"CAST(NULL AS VARCHAR) AS {_raw(index)}"
+    if source.conversion_failed is None:
+        return f"{source.value} AS {_raw(index)}"
+    return (
+        f"{source.value} AS {_raw(index)}, COALESCE({source.conversion_failed}, FALSE) AS {_conversion_failed(index)}, "
+        f"{source.source_text} AS {_source_text(index)}"
+    )
 
 
 def _add_scope(raw: Sql, plan: Plan) -> None:
@@ -396,14 +432,13 @@ def _wrap(inner: Sql, projections: list[Sql]) -> Sql:
 
 DATE_FORMATS = ("MM/DD/YYYY", "YYYYMMDD", "DD-MON-YYYY", "MM-DD-YYYY")
 MONEY_PATTERN = "^-?[$]?-?[0-9]{1,3}(,[0-9]{3})*([.][0-9]+)?$|^-?[$]?[0-9]+([.][0-9]+)?$"
+# Every date spelling with a time of day, then without one.
 TIMESTAMP_FORMATS = (
     "YYYY-MM-DD HH24:MI:SS",
     'YYYY-MM-DD"T"HH24:MI:SS',
-    "MM/DD/YYYY HH24:MI:SS",
-    "YYYYMMDD HH24:MI:SS",
+    *(f"{pattern} HH24:MI:SS" for pattern in DATE_FORMATS),
     "YYYY-MM-DD",
-    "MM/DD/YYYY",
-    "YYYYMMDD",
+    *DATE_FORMATS,
 )
 
 
@@ -454,8 +489,18 @@ class Rejection:
 
 
 def _rejections(plan: Plan) -> list[Rejection]:
-    """Why a row is rejected, first match wins: a value that cannot be converted, then the REJECT rules."""
+    """Why a row is rejected, first match wins: a value that cannot be converted (by a mapping expression or to
+    the column type), then the REJECT rules."""
     return [
+        Rejection(
+            f"{_raw(index)} IS NULL AND {_conversion_failed(index)}", _source_text(index), None, CAST_RULE,
+            column.name, Sql('? || s."_REJECT_VALUE" || ?', [
+                "cannot convert '", f"' in the mapping expression {(source.expression or '')[:500]} of {column.name}"
+            ]),
+        )
+        for index, column in enumerate(plan.columns)
+        if (source := plan.sources.get(column.name)) and source.conversion_failed
+    ] + [
         Rejection(
             f"{_raw(index)} IS NOT NULL AND {quote(column.name)} IS NULL", _raw(index), None, CAST_RULE, column.name,
             Sql('? || s."_REJECT_VALUE" || ?', ["cannot convert '", f"' to {column.data_type} in {column.name}"]),
@@ -527,7 +572,7 @@ def _counts_sql(plan: Plan, stage: str) -> str:
 
 
 def _load_statements(plan: Plan, outcome: Outcome, stage: str, user: str | None) -> Iterator[Sql]:
-    table, now = plan.table, _now()
+    table, now = plan.table, utc_now()
     scope = [table.tpa, table.schema_table]
     in_stage = f'SELECT "_RECORD_ID" FROM {stage}'
     yield Sql(
@@ -586,7 +631,7 @@ async def _finish(
         "DURATION_MS = ?, ERROR_MESSAGE = ? WHERE BATCH_ID = ?",
         (
             status, "DONE", outcome.rows_read, outcome.inserted, outcome.updated, outcome.rejected, outcome.flagged,
-            outcome.corrected, watermark, _now(), int((time.monotonic() - started) * 1000), error, outcome.batch_id,
+            outcome.corrected, watermark, utc_now(), int((time.monotonic() - started) * 1000), error, outcome.batch_id,
         ),
     )  # fmt: skip
 
@@ -638,6 +683,14 @@ def _raw(index: int) -> str:
     return f'"_RAW_{index}"'
 
 
+def _conversion_failed(index: int) -> str:
+    return f'"_CONVERSION_FAILED_{index}"'
+
+
+def _source_text(index: int) -> str:
+    return f'"_SOURCE_TEXT_{index}"'
+
+
 def _failed(rule: CompiledRule, prefix: str = "") -> str:
     return f'{prefix}"_FAILED_{rule.rule_id}"'
 
@@ -649,10 +702,6 @@ def _corrected(rule: CompiledRule) -> str:
 def _stale_after() -> int:
     """A RUNNING batch older than this was left by a process that died (every statement has a time limit)."""
     return int(settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT * 2)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 async def latest_by_tpa() -> list[dict[str, Any]]:

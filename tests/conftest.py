@@ -36,12 +36,27 @@ def require_postgres() -> None:
     _require_service("PostgreSQL", 5432)
 
 
+@pytest.fixture
+def postgres_url(require_postgres: None) -> Iterator[str]:
+    """A database of its own on the local PostgreSQL, dropped afterwards: runs never see each other's migrations."""
+    import psycopg
+
+    name = f"medallion_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return _data_dir
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def migrated_warehouse(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
     from medallion.warehouse import close_warehouse, warehouse
     from medallion.warehouse.migrate import migrate
@@ -50,6 +65,13 @@ def migrated_warehouse(django_db_setup: None, django_db_blocker: object) -> Iter
     close_warehouse()
     yield
     close_warehouse()
+
+
+@pytest.fixture(autouse=True)
+def _warehouse_unless_pure(request: pytest.FixtureRequest) -> None:
+    """Tests marked `pure` (no database, no warehouse) run without the session's migrations: `make test-fast`."""
+    if request.node.get_closest_marker("pure") is None:
+        request.getfixturevalue("migrated_warehouse")
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,8 @@ from medallion.charts import (
     stacked_bar_chart,
 )
 
+pytestmark = pytest.mark.pure
+
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 SCRIPT_LABEL = "<script>alert('x')</script> & \"friends\""

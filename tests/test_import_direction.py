@@ -3,6 +3,10 @@
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.pure
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LAYERS = ("medallion", "tpa", "bronze", "silver", "gold", "ops", "demo")
 # The root URLconf wires every app's URLs in; nothing else in medallion/ may name an app.

@@ -26,6 +26,8 @@ from demo.samples import (
     write_xlsx,
 )
 
+pytestmark = pytest.mark.pure
+
 SPEC = Path("/work/shared/spec/target_schemas.csv")
 CLAIM_STATUSES = {"PAID", "DENIED", "PENDING", "ADJUSTED"}
 ICD10 = re.compile(r"^[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?$")
