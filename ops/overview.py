@@ -10,8 +10,8 @@ from typing import Any
 from bronze import services as bronze
 from gold import services as gold
 from medallion import charts
+from medallion.clock import utc_now
 from medallion.hooks import Hook
-from ops.clock import utc_now
 from silver import quality, quarantine, transform
 from tpa.services import list_tpas
 

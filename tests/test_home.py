@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from medallion.clock import utc_now
 from medallion.warehouse import warehouse
 from ops import overview
-from ops.clock import utc_now
 from tests.test_bronze_support import upload_and_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
