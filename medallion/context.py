@@ -37,6 +37,7 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Metrics", "gold-metrics", "viewer"),
             ("Quality", "gold-quality", "viewer"),
             ("Rules", "gold-rules", "viewer"),
+            ("Reconciliation", "gold-reconciliation", "viewer"),
         ),
     ),
     (
@@ -49,6 +50,7 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Schema check", "ops-schema", "admin"),
             ("Audit trail", "ops-audit", "admin"),
             ("Clear data", "ops-clear-data", "admin"),
+            ("Expected files and alerts", "ops-alerts", "admin"),
             ("Django admin", "admin:index", "admin"),
             ("API docs", "api-docs", "viewer"),
         ),

@@ -12,6 +12,7 @@ from gold import services as gold
 from medallion import charts
 from medallion.clock import utc_now
 from medallion.hooks import Hook
+from ops import cadence
 from silver import quality, quarantine, transform
 from tpa.services import list_tpas
 
@@ -41,6 +42,7 @@ class TpaOverview:
     last_refresh: dict[str, Any] | None = None
     quarantined: int = 0
     scores: list[float] = field(default_factory=list)
+    late_kinds: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float | None:
@@ -85,7 +87,13 @@ def failed_runs(tpa: TpaOverview) -> Iterable[Attention]:
         yield Attention(tpa.code, "bad", "The last Gold refresh failed", f"/gold/analytics?tpa={tpa.code}")
 
 
-for check in (failed_and_stuck_files, quality_drops, failed_runs):
+def late_files(tpa: TpaOverview) -> Iterable[Attention]:
+    if tpa.late_kinds:
+        message = f"LATE: {', '.join(tpa.late_kinds)} not received by the deadline"
+        yield Attention(tpa.code, "bad", message, f"/bronze/status?tpa={tpa.code}")
+
+
+for check in (late_files, failed_and_stuck_files, quality_drops, failed_runs):
     attention_checks.connect(check)
 
 
@@ -126,8 +134,9 @@ async def overview() -> Overview:
         gold.latest_refresh_by_tpa(),
         quarantine.open_counts(),
         quality.score_history(now - timedelta(days=SPARKLINE_DAYS)),
+        cadence.late_tpas(),
     )
-    tpas, activity, per_day, transforms, refreshes, quarantined, scores = results
+    tpas, activity, per_day, transforms, refreshes, quarantined, scores, late = results
     by_code = {row["TPA"]: row for row in activity}
     transform_by_code = {row["TPA"]: row for row in transforms}
     refresh_by_scope = {row["TPA"]: row for row in refreshes}
@@ -141,6 +150,7 @@ async def overview() -> Overview:
             last_refresh=_latest(refresh_by_scope.get(tpa["TPA_CODE"]), refresh_by_scope.get("ALL")),
             quarantined=quarantined.get(tpa["TPA_CODE"], 0),
             scores=[float(row["QUALITY_SCORE"]) for row in scores if row["TPA"] == tpa["TPA_CODE"]],
+            late_kinds=late["late_tpas"].get(tpa["TPA_CODE"], []),
         )
         for tpa in tpas
     ]

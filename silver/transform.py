@@ -27,7 +27,7 @@ from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
 from medallion.warehouse.identifiers import quote, string_literal
-from silver import quality, schemas, tables
+from silver import claim_versions, quality, schemas, tables
 from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
 from silver.rules import CompiledRule, active_rules, compile_rules
 from silver.transform_catalog import (
@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 
 SOURCE = "BRONZE.RAW_DATA_TABLE"
 CAST_RULE = "TYPE_CONVERSION"
-_OWN_TABLES = ("TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES")
+_OWN_TABLES = (
+    "TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES", "CLAIM_VERSIONS",
+)  # fmt: skip
 BATCH_COLUMNS = (
     "BATCH_ID, TPA, TARGET_TABLE, SCHEMA_TABLE, MODE, STATUS, PHASE, APPLY_RULES, WATERMARK_FROM, WATERMARK_TO, "
     "ROWS_READ, INSERTED, UPDATED, REJECTED, FLAGGED, CORRECTED, STARTED_AT, FINISHED_AT, DURATION_MS, "
@@ -251,7 +253,7 @@ async def _plan(
     rules = compile_rules(await active_rules(code, physical.schema_table), loadable) if apply_rules else []
     mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
-    return Plan(physical, loadable, _sources(mappings), rules, mode, release_ids or (), files)
+    return Plan(physical, loadable, column_sources(mappings), rules, mode, release_ids or (), files)
 
 
 SOURCE_FILE_KEY = "CAST(r.QUEUE_ID AS VARCHAR) || '|' || COALESCE(r.SHEET_NAME, '')"
@@ -274,7 +276,7 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def _sources(mappings: list[dict[str, Any]]) -> dict[str, Source]:
+def column_sources(mappings: list[dict[str, Any]]) -> dict[str, Source]:
     by_column: dict[str, list[tuple[str, str, GuardedConversion | None]]] = {}
     for mapping in mappings:
         field_value = f"RAW_DATA[{string_literal(mapping['SOURCE_FIELD'])}]::VARCHAR"
@@ -619,6 +621,9 @@ def _load_statements(plan: Plan, outcome: Outcome, stage: str, user: str | None)
         f'"_LOAD_TIMESTAMP", "_LOADED_BY" FROM {stage} WHERE "_REJECT" IS NULL',
         [table.tpa, outcome.batch_id],
     )
+    # Claim versions: one row per claim id with net amounts, every version kept in SILVER.CLAIM_VERSIONS.
+    for text, params in claim_versions.statements(table, plan.columns, stage, outcome.batch_id, now):
+        yield Sql(text, params)
 
 
 async def _finish(

@@ -13,7 +13,7 @@ from medallion.errors import ApiError, validation_error
 from medallion.http import username
 from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
-from silver import forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import forms, lineage, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
 from tpa.services import get_tpa
 
@@ -230,7 +230,7 @@ async def data_page(request: HttpRequest) -> HttpResponse:
         context |= {"result": result, "browse": browse}
         if result:
             context |= {
-                "rows": [[row[name] for name in result["columns"]] for row in result["data"]],
+                "rows": [(row.get("_RECORD_ID"), [row[name] for name in result["columns"]]) for row in result["data"]],
                 "pager": window.of(result["total_count"]),
             }
     return await render_page(request, "silver/data.html", context)
@@ -271,3 +271,8 @@ async def quarantine_page(request: HttpRequest) -> HttpResponse:
         )
         context |= {"result": result, "status": status, "pager": window.of(result["total_count"])}
     return await render_page(request, "silver/quarantine.html", context)
+
+
+@page("viewer")
+async def lineage_page(request: HttpRequest, record_id: int) -> HttpResponse:
+    return await render_page(request, "silver/lineage.html", {"lineage": await lineage.record_lineage(record_id)})
