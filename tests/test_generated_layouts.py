@@ -28,7 +28,8 @@ async def test_every_generated_layout_converts_without_quarantine(
     for kind in CLAIM_KINDS:
         for path in (
             write_csv(tmp_path / f"{kind.lower()}.csv", layout, kind, ROWS),
-            write_xlsx(tmp_path / f"{kind.lower()}.xlsx", layout, kind, ROWS),
+            # Another seed gives other claim ids: the same claims again would be resubmissions (claim versions).
+            write_xlsx(tmp_path / f"{kind.lower()}.xlsx", layout, kind, ROWS, seed=1),
         ):
             row = await upload_and_process(operator_client, unique_code, path.name, path.read_bytes())
             assert row["STATUS"] == "SUCCESS", row["ERROR_MESSAGE"]
