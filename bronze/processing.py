@@ -21,11 +21,12 @@ from bronze.services import (
     QUEUE_COLUMNS,
     discover_files,
     invalidate_bronze,
+    queue_change,
     register_upload,
     reset_stuck,
     utc_now,
 )
-from medallion import events, worker
+from medallion import events, stream, worker
 from medallion.errors import ApiError
 from medallion.warehouse import (
     DOCUMENT_FORMATS,
@@ -102,10 +103,9 @@ async def claim_next() -> dict[str, Any] | None:
                 f"INSERT INTO {HEARTBEATS} (QUEUE_ID, CLAIMED_BY, HEARTBEAT_AT) VALUES (?, ?, ?)",
                 (candidate["QUEUE_ID"], worker.WORKER_ID, now),
             )
-            await invalidate_bronze()
-            return await wh.fetch_one(
-                f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (candidate["QUEUE_ID"],)
-            )
+            entry = await _entry(candidate["QUEUE_ID"])
+            await invalidate_bronze(**queue_change(entry or candidate))
+            return entry
     return None
 
 
@@ -113,6 +113,7 @@ async def process_entry(entry: dict[str, Any]) -> None:
     started = utc_now()
     path, tpa = entry["FILE_NAME"], entry["TPA"]
     events.log_file_stage(entry["QUEUE_ID"], path, tpa, "BRONZE_LOAD", "STARTED", started=started)
+    stream.publish("load", queue_id=entry["QUEUE_ID"], file_name=path, tpa=tpa, phase="LOADING", rows=0)
     beating = asyncio.create_task(_heartbeat(entry["QUEUE_ID"]))
     try:
         outcome = await _load(entry)
@@ -137,7 +138,11 @@ async def process_entry(entry: dict[str, Any]) -> None:
     finally:
         beating.cancel()
         await _stop_beating(entry["QUEUE_ID"])
-        await invalidate_bronze()
+        await invalidate_bronze(**queue_change(await _entry(entry["QUEUE_ID"]) or entry))
+
+
+async def _entry(queue_id: int) -> dict[str, Any] | None:
+    return await warehouse().fetch_one(f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
 
 
 async def _load(entry: dict[str, Any]) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
-from medallion import audit, events
+from medallion import audit, events, stream
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
@@ -55,8 +55,15 @@ _background: set[asyncio.Task[Any]] = set()
 
 
 
-async def invalidate_bronze() -> None:
+async def invalidate_bronze(**change: Any) -> None:
+    """After every write to the queue or the raw data: drop cached reads, then tell open pages (a queue event)."""
     await invalidate(QUEUE_NAMESPACE, RAW_NAMESPACE)
+    stream.publish("queue", **change)
+
+
+def queue_change(entry: dict[str, Any]) -> dict[str, Any]:
+    """What a queue event says about one entry."""
+    return {key.lower(): entry.get(key) for key in ("QUEUE_ID", "FILE_NAME", "TPA", "STATUS", "ROWS_LOADED")}
 
 
 def checked_file_name(value: object) -> str:
@@ -122,7 +129,15 @@ def _tpa_condition(value: str | None) -> list[tuple[str, Sequence[Any]]]:
 # --------------------------------------------------------------------------- queue reads
 
 
-@cached(QUEUE_NAMESPACE, ttl=30)
+def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> tuple[str, list[Any]]:
+    conditions = _tpa_condition(tpa)
+    if statuses:
+        conditions.append(_in("STATUS", statuses))
+    if file_type:
+        conditions.append(("FILE_TYPE = ?", (file_type,)))
+    return _where(conditions)
+
+
 async def list_queue(
     tpa: str | None = None,
     statuses: list[str] | None = None,
@@ -130,18 +145,19 @@ async def list_queue(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    conditions = _tpa_condition(tpa)
-    if statuses:
-        conditions.append(_in("STATUS", statuses))
-    if file_type:
-        conditions.append(("FILE_TYPE = ?", (file_type,)))
-    where, params = _where(conditions)
+    where, params = _queue_where(tpa, statuses, file_type)
     columns = ", ".join(f"q.{column.strip()}" for column in QUEUE_COLUMNS.split(","))
     return await warehouse().fetch_all(
         f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
         f"ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC {identifiers.limit(limit, offset)}",
         (_lease_expired_before(), *params),
     )
+
+
+async def queue_total(tpa: str | None = None, statuses: list[str] | None = None, file_type: str | None = None) -> int:
+    where, params = _queue_where(tpa, statuses, file_type)
+    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {QUEUE} {where}", params)
+    return int(row["N"]) if row else 0
 
 
 @cached(QUEUE_NAMESPACE, ttl=30)
@@ -290,7 +306,7 @@ async def register_upload(
         if existing is None:
             await asyncio.shield(wh.stage_remove("SRC", path))
         raise
-    await invalidate_bronze()
+    await invalidate_bronze(queue_id=queue_id, file_name=path, tpa=code, status="PENDING")
     events.log_event("INFO", "bronze.upload", f"Uploaded {path} ({size} bytes)", user=user, tpa=code)
     return {"queue_id": queue_id, "file_name": file_name, "tpa": code, "size": size}
 
@@ -600,3 +616,36 @@ async def purge_tpa_files(tpa: str) -> int:
             await wh.stage_remove(stage, staged.name)
     await invalidate_bronze()
     return 0
+
+
+# --------------------------------------------------------------------------- operations overview
+
+
+@cached(QUEUE_NAMESPACE, ttl=30)
+async def activity_by_tpa(today: datetime, week_start: datetime) -> list[dict[str, Any]]:
+    """Per TPA: the newest file (name, status, when), files and rows since `today` and since `week_start`,
+    failures and duplicates since `week_start`, and files stuck in PROCESSING (no heartbeat for the lease)."""
+    return await warehouse().fetch_all(
+        "SELECT q.TPA, MAX_BY(q.FILE_NAME, q.DISCOVERED_TIMESTAMP) AS LAST_FILE_NAME, "
+        "MAX_BY(q.STATUS, q.DISCOVERED_TIMESTAMP) AS LAST_FILE_STATUS, MAX(q.DISCOVERED_TIMESTAMP) AS LAST_FILE_AT, "
+        "COUNT_IF(q.DISCOVERED_TIMESTAMP >= ?) AS FILES_TODAY, "
+        "COALESCE(SUM(IFF(q.DISCOVERED_TIMESTAMP >= ?, q.ROWS_LOADED, 0)), 0) AS ROWS_TODAY, "
+        "COUNT_IF(q.DISCOVERED_TIMESTAMP >= ?) AS FILES_7D, "
+        "COALESCE(SUM(IFF(q.DISCOVERED_TIMESTAMP >= ?, q.ROWS_LOADED, 0)), 0) AS ROWS_7D, "
+        "COUNT_IF(q.STATUS = 'FAILED' AND q.DISCOVERED_TIMESTAMP >= ?) AS FAILED_7D, "
+        "COUNT_IF(q.STATUS = 'DUPLICATE' AND q.DISCOVERED_TIMESTAMP >= ?) AS DUPLICATES_7D, "
+        f"COUNT_IF(q.STATUS = 'PROCESSING' AND {STUCK}) AS STUCK, "
+        f"COUNT_IF(q.STATUS IN ('PENDING', 'PROCESSING')) AS IN_QUEUE FROM {QUEUE} AS q {LAST_BEAT_JOIN} "
+        "GROUP BY q.TPA ORDER BY q.TPA",
+        (today, today, week_start, week_start, week_start, week_start, _lease_expired_before()),
+    )
+
+
+@cached(QUEUE_NAMESPACE, ttl=30)
+async def files_per_day(since: datetime) -> list[dict[str, Any]]:
+    """Files discovered per day and status since `since` (the home page's stacked chart)."""
+    return await warehouse().fetch_all(
+        "SELECT CAST(DISCOVERED_TIMESTAMP AS DATE) AS DAY, STATUS, COUNT(*) AS FILES "
+        f"FROM {QUEUE} WHERE DISCOVERED_TIMESTAMP >= ? GROUP BY DAY, STATUS ORDER BY DAY, STATUS",
+        (since,),
+    )

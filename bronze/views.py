@@ -1,4 +1,3 @@
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -6,13 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from bronze import forms, services
 from medallion.decorators import page
 from medallion.errors import ApiError
+from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
 from medallion.warehouse.identifiers import STAGES
-
-DATA_PAGE_SIZE = 50
-
-
-# --------------------------------------------------------------------------- pages
 
 
 @page("operator")
@@ -26,10 +21,11 @@ async def status_page(request: HttpRequest) -> HttpResponse:
     filters = {"tpa": tpa or "", "status": request.GET.get("status", ""), "file_type": request.GET.get("file_type", "")}
     try:
         statuses, file_type = forms.statuses(filters["status"]), forms.file_type(filters["file_type"])
-        rows = await services.list_queue(tpa, statuses, file_type, 100, 0)
     except ApiError:
         filters.update(status="", file_type="")
-        rows = await services.list_queue(tpa, None, None, 100, 0)
+        statuses, file_type = None, None
+    window = pager(request).of(await services.queue_total(tpa, statuses, file_type))
+    rows = await services.list_queue(tpa, statuses, file_type, window.limit, window.offset)
     counts = await services.queue_counts(tpa)
     finished = counts["SUCCESS"] + counts["FAILED"]
     return await render_page(
@@ -40,10 +36,12 @@ async def status_page(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
             "success_rate": round(100 * counts["SUCCESS"] / finished, 1) if finished else None,
             "rows": rows,
+            "pager": window,
             "filters": filters,
             "statuses": services.STATUSES,
             "file_types": services.FILE_TYPES,
         },
+        fragment="bronze/_queue.html",
     )
 
 
@@ -52,12 +50,23 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
     stage = (request.GET.get("stage") or "SRC").upper()
     if stage not in STAGES:
         stage = "SRC"
+    tpa = await selected_tpa(request)
     files = [
         {**staged, "tpa": staged["name"].rpartition("/")[0], "file": staged["name"].rpartition("/")[2]}
         for staged in await services.list_stage(stage)
     ]
+    files = [staged for staged in files if not tpa or staged["tpa"].upper() == tpa]
+    window = pager(request).of(len(files))
     return await render_page(
-        request, "bronze/stages.html", {"stage": stage, "totals": await services.stage_totals(), "files": files}
+        request,
+        "bronze/stages.html",
+        {
+            "stage": stage,
+            "tpa": tpa,
+            "totals": await services.stage_totals(),
+            "files": files[window.offset : window.offset + window.limit],
+            "pager": window,
+        },
     )
 
 
@@ -66,26 +75,14 @@ async def data_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     file_name = request.GET.get("file", "").strip()[:500] or None
     search = request.GET.get("q", "").strip()[:200] or None
-    try:
-        page_number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page_number = 1
-    offset = (page_number - 1) * DATA_PAGE_SIZE
-    rows = await services.raw_records(tpa, file_name, search, DATA_PAGE_SIZE, offset)
-    for row in rows:
-        row["PRETTY"] = json.dumps(row["RAW_DATA"], indent=2, ensure_ascii=False)
-    matching = await services.raw_count(tpa, file_name, search)
+    window = pager(request).of(await services.raw_count(tpa, file_name, search))
     return await render_page(
         request,
         "bronze/data.html",
         {
-            "rows": rows,
+            "rows": await services.raw_records(tpa, file_name, search, window.limit, window.offset),
             "stats": await services.raw_stats(tpa),
-            "matching": matching,
-            "page_number": page_number,
-            "has_next": offset + DATA_PAGE_SIZE < matching,
-            "first_row": offset + 1 if rows else 0,
-            "last_row": offset + len(rows),
+            "pager": window,
             "filters": {"tpa": tpa or "", "file": file_name or "", "q": search or ""},
         },
     )

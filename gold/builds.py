@@ -27,6 +27,9 @@ CHRONIC_CONDITIONS = (
     ("Heart failure", ("I50",)),
     ("Chronic kidney disease", ("N18",)),
 )
+# RISK_SCORE is on the contract client's 1-5 scale (it colours >= 4 red): a member's rank within the TPA by
+# paid in the last 12 months, 1 for the lowest and 5 for the highest.
+RISK_SCORE_LOW, RISK_SCORE_HIGH = 1, 5
 LOSS_RATIO_NOTE = "Loss ratio needs premium data, which the standard schemas do not carry."
 NO_ELIGIBILITY_NOTE = "No eligibility covers this month, so member months and PMPM are 0. "
 
@@ -187,7 +190,8 @@ def _member_360(source: BuildInput) -> Fragment:
         "MEDICAL_PAID + DENTAL_PAID + PHARMACY_PAID, LIFETIME_CLAIMS, LIFETIME_PAID, PAID_12, "
         "COALESCE(CONDITIONS, ARRAY_CONSTRUCT()), PROVIDER, LAST_VISIT, "
         "CASE WHEN PAID_12 >= ? THEN 'HIGH' WHEN PAID_12 >= ? THEN 'MEDIUM' ELSE 'LOW' END, "
-        "ROUND(PERCENT_RANK() OVER (PARTITION BY TPA ORDER BY PAID_12) * 100, 1), "
+        f"ROUND({RISK_SCORE_LOW} + PERCENT_RANK() OVER (PARTITION BY TPA ORDER BY PAID_12) * "
+        f"{RISK_SCORE_HIGH - RISK_SCORE_LOW}, 1), "
         "MEDICAL_CLAIMS + DENTAL_CLAIMS + PHARMACY_CLAIMS, MEDICAL_PAID + DENTAL_PAID + PHARMACY_PAID, ? FROM profile",
         (source.tiers.high, source.tiers.medium, source.run_id),
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from medallion import stream
 from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.events import log_error, log_event
@@ -57,6 +58,8 @@ async def refresh(tpa: str | None = None, *, full: bool = False, user: str | Non
             "VALUES (?, ?, ?, 'RUNNING', ?, ?)",
             (run_id, scope, "FULL" if full else "INCREMENTAL", started, user),
         )
+        await invalidate("gold")  # the run list pages re-read on the event below
+        stream.publish("refresh", run_id=run_id, tpa=scope, status="RUNNING", full=full)
         try:
             counts, checks = await _refresh(scope, full, run_id, user)
         except Exception as error:
@@ -216,6 +219,8 @@ async def _finish(
             run_id,
         ),
     )
+    await invalidate("gold")
+    stream.publish("refresh", run_id=run_id, status=status, error=error, tpas_refreshed=counts.tpas_refreshed)
 
 
 RUN_COLUMNS = (

@@ -229,3 +229,11 @@ async def export_rows(table: str, tpa: str) -> AsyncIterator[list[dict[str, Any]
         timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
     ):
         yield batch
+
+
+async def latest_refresh_by_tpa() -> list[dict[str, Any]]:
+    """The newest refresh run per scope (a TPA code, or ALL for runs over every TPA)."""
+    return await warehouse().fetch_all(
+        "SELECT TPA, MAX(STARTED_AT) AS STARTED_AT, MAX_BY(STATUS, STARTED_AT) AS STATUS "
+        "FROM GOLD.REFRESH_RUNS GROUP BY TPA"
+    )

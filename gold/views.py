@@ -7,9 +7,9 @@ from gold import forms, lineage, metrics, reconciliation, rules, services
 from medallion import charts
 from medallion.csv_export import csv_chunks, csv_lines, csv_response, safe_cell
 from medallion.decorators import page
+from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
 
-DASHBOARD_PAGE_SIZE = 25
 UNIT_FORMATS = {"USD": charts.format_money, "COUNT": charts.format_count}
 
 
@@ -56,10 +56,10 @@ def dashboard_charts(data: dict[str, Any]) -> dict[str, str]:
 async def analytics_page(request: HttpRequest) -> HttpResponse:
     scope = await _page_scope(request)
     table = _page_table(request.GET.get("table"))
-    offset = max(0, int(request.GET["offset"])) if request.GET.get("offset", "").isdigit() else 0
+    window = pager(request)
     data, rows, total, runs = await asyncio.gather(
         services.dashboard(scope),
-        services.analytics_rows(table, scope, DASHBOARD_PAGE_SIZE, offset),
+        services.analytics_rows(table, scope, window.limit, window.offset),
         services.analytics_count(table, scope),
         services.refresh_runs(scope, 5),
     )
@@ -83,11 +83,7 @@ async def analytics_page(request: HttpRequest) -> HttpResponse:
             "table": table,
             "columns": list(rows[0]) if rows else [],
             "rows": [(list(row.values()), _lineage_link(table, row)) for row in rows],
-            "total": total,
-            "offset": offset,
-            "previous_offset": max(0, offset - DASHBOARD_PAGE_SIZE) if offset else None,
-            "next_offset": offset + DASHBOARD_PAGE_SIZE if offset + DASHBOARD_PAGE_SIZE < total else None,
-            "shown_to": min(offset + DASHBOARD_PAGE_SIZE, total),
+            "pager": window.of(total),
             "runs": runs,
         },
     )

@@ -1,11 +1,15 @@
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
+from medallion import openapi, stream
 from medallion.clock import iso_now
 from medallion.decorators import api
-from medallion.http import json_response
+from medallion.errors import ApiError, validation_error
+from medallion.http import json_response, username
 from medallion.warehouse import WarehouseError, warehouse
 
 HEALTH_DB_TIMEOUT = 10.0
@@ -78,3 +82,34 @@ async def current_user(request: HttpRequest) -> dict[str, object]:
         "region": info.region,
         "snowflake_role": info.role,
     }
+
+
+@api("viewer")
+async def openapi_json(request: HttpRequest) -> dict[str, object]:
+    """The OpenAPI 3.1 description of every /api route"""
+    return openapi.document()
+
+
+@api("viewer")
+async def events(request: HttpRequest) -> HttpResponseBase:
+    """Server-Sent Events: pipeline changes as they happen (topics: queue, load, transform, refresh, task, error)"""
+    asked = {topic.strip() for topic in (request.GET.get("topics") or "").split(",") if topic.strip()}
+    unknown = asked - set(stream.TOPICS)
+    if unknown:
+        raise validation_error("topics", f"Unknown topic {sorted(unknown)[0][:30]}; use {', '.join(stream.TOPICS)}.")
+    last_event_id = request.headers.get("Last-Event-ID", "")
+    user = username(request)
+    subscriber = stream.bus.open_stream(user, frozenset(asked or stream.TOPICS))
+    if subscriber is None:
+        raise ApiError(
+            429,
+            "too_many_streams",
+            f"You already hold {settings.EVENT_STREAMS_PER_USER} event streams open; close a tab and retry.",
+        )
+    stream.bus.ensure_relay()
+    body = stream.stream(user, subscriber, int(last_event_id) if last_event_id.isdigit() else None)
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    response._resource_closers.append(lambda: stream.bus.close_stream(user, subscriber))
+    return response

@@ -249,6 +249,26 @@ def line_chart(
     return _svg_document(chart_id, title, summary, height, body, hover_style)
 
 
+def sparkline(values: Sequence[Number], *, label: str, width: int = 120, height: int = 28) -> str:
+    """A tiny trend line without axes for tables and cards, the newest value marked; "" below two values."""
+    present = [value for value in (_finite_or_none(value) for value in values) if value is not None]
+    if len(present) < 2:
+        return ""
+    low, span = min(present), (max(present) - min(present)) or 1.0
+    points = [
+        (2 + index * (width - 4) / (len(present) - 1), height - 2 - (value - low) / span * (height - 4))
+        for index, value in enumerate(present)
+    ]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    last_x, last_y = points[-1]
+    color = PALETTE.series[0]
+    return (
+        f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_clean_label(label)}"><polyline fill="none" stroke="{color}" stroke-width="1.5" '
+        f'points="{line}"/><circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="{color}"/></svg>'
+    )
+
+
 def bar_chart(
     items: Sequence[tuple[str, Number]],
     *,

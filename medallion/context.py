@@ -6,57 +6,66 @@ from django.urls import reverse
 
 from medallion.roles import has_role
 
-NAVIGATION = (
+# (section, links); each link is (label, URL name, the least role that may open it).
+NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     (
         "Bronze",
-        "viewer",
         (
-            ("Upload", "bronze-upload"),
-            ("Processing status", "bronze-status"),
-            ("Stages", "bronze-stages"),
-            ("Raw data", "bronze-data"),
-            ("Source fields", "bronze-fields"),
+            ("Upload", "bronze-upload", "operator"),
+            ("Processing status", "bronze-status", "viewer"),
+            ("Stages", "bronze-stages", "viewer"),
+            ("Raw data", "bronze-data", "viewer"),
+            ("Source fields", "bronze-fields", "viewer"),
         ),
     ),
     (
         "Silver",
-        "viewer",
         (
-            ("Schemas", "silver-schemas"),
-            ("Mappings", "silver-mappings"),
-            ("Transform", "silver-transform"),
-            ("Data", "silver-data"),
-            ("Quality", "silver-quality"),
-            ("Quarantine", "silver-quarantine"),
+            ("Schemas", "silver-schemas", "viewer"),
+            ("Mappings", "silver-mappings", "viewer"),
+            ("Mappings overview", "silver-mappings-overview", "viewer"),
+            ("Transform", "silver-transform", "viewer"),
+            ("Data", "silver-data", "viewer"),
+            ("Quality", "silver-quality", "viewer"),
+            ("Quarantine", "silver-quarantine", "viewer"),
         ),
     ),
     (
         "Gold",
-        "viewer",
         (
-            ("Analytics", "gold-analytics"),
-            ("Metrics", "gold-metrics"),
-            ("Quality", "gold-quality"),
-            ("Rules", "gold-rules"),
-            ("Reconciliation", "gold-reconciliation"),
+            ("Analytics", "gold-analytics", "viewer"),
+            ("Metrics", "gold-metrics", "viewer"),
+            ("Quality", "gold-quality", "viewer"),
+            ("Rules", "gold-rules", "viewer"),
+            ("Reconciliation", "gold-reconciliation", "viewer"),
         ),
     ),
     (
         "Operations",
-        "admin",
         (
-            ("TPAs", "tpa-manage"),
-            ("Tasks", "ops-tasks"),
-            ("Logs", "ops-logs"),
-            ("System", "ops-system"),
-            ("Schema check", "ops-schema"),
-            ("Audit trail", "ops-audit"),
-            ("Clear data", "ops-clear-data"),
-            ("Expected files and alerts", "ops-alerts"),
-            ("Django admin", "admin:index"),
+            ("TPAs", "tpa-manage", "admin"),
+            ("Tasks", "ops-tasks", "admin"),
+            ("Logs", "ops-logs", "admin"),
+            ("System", "ops-system", "admin"),
+            ("Schema check", "ops-schema", "admin"),
+            ("Audit trail", "ops-audit", "admin"),
+            ("Clear data", "ops-clear-data", "admin"),
+            ("Expected files and alerts", "ops-alerts", "admin"),
+            ("Django admin", "admin:index", "admin"),
+            ("API docs", "api-docs", "viewer"),
         ),
     ),
 )
+
+
+def navigation_for(role: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The menu a role sees: only links it may open, and no empty sections."""
+    sections = []
+    for title, links in NAVIGATION:
+        allowed = [(label, reverse(name)) for label, name, needed in links if has_role(role, needed)]
+        if allowed:
+            sections.append((title, allowed))
+    return sections
 
 
 def warehouse_label() -> str:
@@ -71,13 +80,8 @@ def warehouse_label() -> str:
 
 def site(request: HttpRequest) -> dict[str, Any]:
     role = getattr(request, "role", None)
-    sections = [
-        (title, [(label, reverse(name)) for label, name in links])
-        for title, needed, links in NAVIGATION
-        if has_role(role, "viewer") and (needed != "admin" or has_role(role, "admin"))
-    ]
     return {
-        "navigation": sections,
+        "navigation": navigation_for(role),
         "warehouse_label": warehouse_label(),
         "can_write": has_role(role, "operator"),
         "is_admin": has_role(role, "admin"),

@@ -82,6 +82,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                 return result
             return await encoded_off_the_loop(result)
 
+        wrapper.api_role = role  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -103,6 +104,7 @@ def dispatch(**views: View) -> View:
             )
         return await handler(request, *args, **kwargs)
 
+    view.methods = views  # type: ignore[attr-defined]
     return view
 
 
@@ -122,6 +124,7 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
             except WarehouseError as error:
                 return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
 
+        wrapper.page_role = role  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -7,6 +7,7 @@ import traceback
 from datetime import datetime
 from typing import Any
 
+from medallion import stream
 from medallion.clock import utc_now
 from medallion.logbuffer import LogBuffer
 
@@ -100,6 +101,7 @@ def log_error(
     else:
         error_type, message, stack = "Error", error, None
     error_log.add((utc_now(), level, source, error_type, message[:4000], stack, context, user, tpa))
+    stream.publish("error", level=level, source=source, error_type=error_type, message=message[:300], tpa=tpa)
 
 
 async def flush_all() -> None:

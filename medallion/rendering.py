@@ -21,9 +21,22 @@ async def selected_tpa(request: HttpRequest) -> str | None:
     return await request.session.aget(SELECTED_TPA_KEY)
 
 
+def wants_fragment(request: HttpRequest) -> bool:
+    """htmx asks for the live part of a page only (the same template the page includes)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 async def render_page(
-    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    *,
+    fragment: str | None = None,
 ) -> HttpResponse:
+    """The page, or only `fragment` (a template the page includes) when htmx refreshes it live."""
+    if fragment and wants_fragment(request):
+        template = fragment
     user = await request.auser()
     full_context: dict[str, Any] = {"user": user, "role": getattr(request, "role", None)}
     for provide in page_context:

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "medallion.context.site",
             ],
+            "builtins": ["medallion.templatetags.display"],
         },
     },
 ]
@@ -105,6 +106,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
+# Server-Sent Events (/api/events): streams one user may hold open, heartbeat interval, browser retry delay.
+EVENT_STREAMS_PER_USER = env.int("EVENT_STREAMS_PER_USER", default=6)
+EVENT_STREAM_HEARTBEAT_SECONDS = env.float("EVENT_STREAM_HEARTBEAT_SECONDS", default=15.0)
+EVENT_STREAM_RETRY_MS = 3000
 CACHE_DEFAULT_TTL = env.int("CACHE_DEFAULT_TTL", default=300)
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -129,6 +134,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["medallion.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True

@@ -8,6 +8,7 @@ import ops.urls
 import silver.urls
 import tpa.urls
 from medallion import api, views
+from medallion.decorators import dispatch
 
 admin.site.site_header = "Medallion administration"
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("api/health/db", api.health_db),
     path("api/health/ready", api.health_ready),
     path("api/user/current", api.current_user),
+    path("api/openapi.json", dispatch(GET=api.openapi_json)),
+    path("api/events", dispatch(GET=api.events)),
+    path("api/docs", views.api_docs, name="api-docs"),
     *(path("api/", include(app.api_urlpatterns)) for app in APP_URLS),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
     path("accounts/login", auth_views.LoginView.as_view(), name="login"),

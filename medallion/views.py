@@ -3,7 +3,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from medallion.decorators import page
 from medallion.http import error_response
-from medallion.rendering import SELECTED_TPA_KEY
+from medallion.rendering import SELECTED_TPA_KEY, render_page
 
 
 @page("viewer")
@@ -48,3 +48,8 @@ def moved_to_operations(request: HttpRequest, page: str) -> HttpResponse:
     """The operations pages lived under /admin/, easily confused with the Django admin; old links still work."""
     query = request.META.get("QUERY_STRING", "")
     return HttpResponsePermanentRedirect(f"/operations/{page}" + (f"?{query}" if query else ""), status=308)
+
+
+@page("viewer")
+async def api_docs(request: HttpRequest) -> HttpResponse:
+    return await render_page(request, "api_docs.html")

@@ -182,8 +182,7 @@ def _decoded(row: dict[str, Any], json_columns: tuple[str, ...]) -> dict[str, An
     return row
 
 
-async def fetch_log(query: LogQuery) -> list[dict[str, Any]]:
-    """One page of a log, newest first."""
+def _log_where(query: LogQuery) -> tuple[str, list[Any]]:
     spec = LOGS[query.log]
     conditions = [f"{spec.timestamp} >= ?"]
     params: list[Any] = [days_ago(query.days)]
@@ -191,12 +190,26 @@ async def fetch_log(query: LogQuery) -> list[dict[str, Any]]:
         if flt.param in query.filters:
             conditions.append(_CONDITIONS[flt.match].format(column=flt.column))
             params.append(query.filters[flt.param])
+    return " AND ".join(conditions), params
+
+
+async def fetch_log(query: LogQuery) -> list[dict[str, Any]]:
+    """One page of a log, newest first."""
+    spec = LOGS[query.log]
+    where, params = _log_where(query)
     rows = await warehouse().fetch_all(
-        f"SELECT {', '.join(spec.columns)} FROM {spec.table} WHERE {' AND '.join(conditions)} "
+        f"SELECT {', '.join(spec.columns)} FROM {spec.table} WHERE {where} "
         f"ORDER BY {spec.timestamp} DESC, {spec.key} DESC {identifiers.limit(query.limit, query.offset)}",
         params,
     )
     return [_decoded(row, spec.json_columns) for row in rows]
+
+
+async def count_log(query: LogQuery) -> int:
+    """How many rows of a log match the filters and window (for the pager)."""
+    where, params = _log_where(query)
+    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {LOGS[query.log].table} WHERE {where}", params)
+    return int(row["N"]) if row else 0
 
 
 async def log_stats(days: int) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from medallion import audit, worker
+from medallion import audit, stream, worker
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict
 from medallion.events import log_error
@@ -79,6 +79,7 @@ async def execute(name: str, token: str, triggered_by: str) -> bool:
         "TRIGGERED_BY, CLAIMED_BY) VALUES (?, ?, 'RUNNING', ?, ?, ?)",
         (name, started, wh.info.warehouse or wh.info.kind, triggered_by, token),
     )
+    stream.publish("task", task=name, status="RUNNING", triggered_by=triggered_by)
     counts: dict[str, Any] = {}
     error: str | None = None
     try:
@@ -122,6 +123,7 @@ async def _finish(
         (ended, status, name, token),
     )
     run_counts[(name, status)] += 1
+    stream.publish("task", task=name, status=status, error=error)
 
 
 async def record_skipped(name: str, reason: str, triggered_by: str) -> None:
@@ -132,6 +134,7 @@ async def record_skipped(name: str, reason: str, triggered_by: str) -> None:
         (name, now, now, reason, triggered_by),
     )
     run_counts[(name, "SKIPPED")] += 1
+    stream.publish("task", task=name, status="SKIPPED", error=reason)
 
 
 async def run_graph(root: str, token: str, triggered_by: str) -> None:

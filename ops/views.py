@@ -1,8 +1,7 @@
 import hmac
-import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,10 +11,10 @@ from django.utils.safestring import mark_safe
 from medallion import caching, charts
 from medallion.decorators import page
 from medallion.errors import ApiError
-from medallion.http import encode_value
+from medallion.paging import pager
 from medallion.rendering import render_page
 from medallion.roles import has_role, role_of
-from ops import alerts, cadence, clear_data, logs, metrics, scheduler, schema_check, tasks
+from ops import alerts, cadence, clear_data, logs, metrics, overview, scheduler, schema_check, tasks
 
 TASK_TABS = ("BRONZE", "SILVER", "GOLD", "OPS")
 LOG_TABS = {
@@ -66,7 +65,6 @@ LOG_TABS = {
     ),
 }
 AUDIT_COLUMNS = ("AUDIT_TIMESTAMP", "USER_NAME", "ACTION", "ENTITY_TYPE", "ENTITY_ID", "TPA_CODE")
-PAGE_SIZE = 50
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
@@ -123,20 +121,17 @@ def _label(column: str) -> str:
     return column.replace("_", " ").lower()
 
 
-def _pretty(row: dict[str, Any]) -> str:
-    return json.dumps(row, default=encode_value, indent=2, ensure_ascii=False)
-
-
 async def _log_context(request: HttpRequest, log: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    window = pager(request)
     try:
-        query = logs.log_query(log, request.GET, default_limit=PAGE_SIZE)
+        query = replace(logs.log_query(log, request.GET), limit=window.limit, offset=window.offset)
         problem = None
     except ApiError as error:
-        query, problem = logs.LogQuery(log, {}, 7, PAGE_SIZE, 0), error.detail
+        query, problem = logs.LogQuery(log, {}, 7, window.limit, window.offset), error.detail
     rows = await logs.fetch_log(query)
     spec = logs.LOGS[log]
-    kept = {key: value for key, value in request.GET.items() if key != "offset" and value}
     return {
+        "pager": window.of(await logs.count_log(query)),
         "problem": problem,
         "query": query,
         "headers": [_label(column) for column in columns],
@@ -144,7 +139,6 @@ async def _log_context(request: HttpRequest, log: str, columns: tuple[str, ...])
             {
                 "id": row[spec.key],
                 "cells": [_cell(row.get(column)) for column in columns],
-                "json": _pretty(row),
                 "raw": row,
             }
             for row in rows
@@ -160,13 +154,6 @@ async def _log_context(request: HttpRequest, log: str, columns: tuple[str, ...])
             for f in spec.filters
         ],
         "max_days": spec.max_days,
-        "shown_to": query.offset + len(rows),
-        "previous_url": "?" + urlencode({**kept, "offset": max(0, query.offset - query.limit)})
-        if query.offset
-        else None,
-        "next_url": "?" + urlencode({**kept, "offset": query.offset + query.limit})
-        if len(rows) == query.limit
-        else None,
     }
 
 
@@ -291,7 +278,9 @@ async def prometheus_metrics(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def home(request: HttpRequest) -> HttpResponse:
-    return await render_page(request, "home.html")
+    return await render_page(
+        request, "home.html", {"overview": await overview.overview()}, fragment="ops/_overview.html"
+    )
 
 
 ALERT_FORM_ACTIONS = {"expectation", "delete_expectation", "subscription", "delete_subscription"}

@@ -53,6 +53,16 @@ async def list_mappings(tpa: str | None = None, target_table: str | None = None)
     )
 
 
+@cached("silver_mappings", ttl=300)
+async def overview() -> list[dict[str, Any]]:
+    """Active mappings per TPA and target table: total, approved, pending and mean confidence."""
+    return await warehouse().fetch_all(
+        "SELECT TPA, TARGET_TABLE, COUNT(*) AS TOTAL, COUNT_IF(APPROVED) AS APPROVED, "
+        "COUNT_IF(NOT APPROVED) AS PENDING, AVG(CONFIDENCE_SCORE) AS MEAN_CONFIDENCE "
+        "FROM SILVER.FIELD_MAPPINGS WHERE ACTIVE = TRUE GROUP BY TPA, TARGET_TABLE ORDER BY TPA, TARGET_TABLE"
+    )
+
+
 async def approved_mappings(tpa: str, schema_table: str) -> list[dict[str, Any]]:
     """Approved mappings of (TPA, schema table) with the validated TRANSFORM_EXPRESSION (None = the raw value)."""
     return await warehouse().fetch_all(

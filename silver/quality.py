@@ -274,3 +274,13 @@ def _filters(tpa: str | None, table: str | None) -> tuple[str, list[Any]]:
         conditions += " AND POSITION(UPPER(?) IN TARGET_TABLE) > 0"
         params.append(table)
     return conditions, params
+
+
+async def score_history(since: datetime) -> list[dict[str, Any]]:
+    """Overall quality scores per TPA and check run since `since`, oldest first (averaged over its tables)."""
+    return await warehouse().fetch_all(
+        "SELECT TPA, MEASURED_TIMESTAMP, AVG(METRIC_VALUE) AS QUALITY_SCORE FROM SILVER.DATA_QUALITY_METRICS "
+        "WHERE METRIC_NAME = ? AND MEASURED_TIMESTAMP >= ? GROUP BY TPA, MEASURED_TIMESTAMP "
+        "ORDER BY TPA, MEASURED_TIMESTAMP",
+        (OVERALL, since),
+    )

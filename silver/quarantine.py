@@ -90,3 +90,11 @@ def _ids(value: object) -> tuple[int, ...]:
     if not valid or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
         raise validation_error("record_ids", f"Give a list of at most {MAX_RELEASE_IDS} positive record ids.")
     return tuple(value)
+
+
+async def open_counts() -> dict[str, int]:
+    """Records still quarantined, per TPA."""
+    rows = await warehouse().fetch_all(
+        "SELECT TPA, COUNT(*) AS RECORDS FROM SILVER.QUARANTINE WHERE STATUS = 'QUARANTINED' GROUP BY TPA"
+    )
+    return {row["TPA"]: int(row["RECORDS"]) for row in rows}

@@ -9,7 +9,15 @@ from medallion.caching import cached, invalidate
 from medallion.errors import conflict, not_found
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name, tpa_code
-from silver.schemas import CACHE_NAMESPACES, column_ddl, purge_hooks, schema_columns
+from silver.schemas import (
+    CACHE_NAMESPACES,
+    column_ddl,
+    create_column,
+    list_schema_columns,
+    purge_hooks,
+    schema_columns,
+    schema_table_or_404,
+)
 from tpa.services import get_tpa, require_active_tpa
 
 METADATA_COLUMNS = (
@@ -21,6 +29,12 @@ METADATA_COLUMNS = (
     ("_LOAD_TIMESTAMP", "TIMESTAMP_NTZ"),
     ("_LOADED_BY", "VARCHAR"),
 )
+STARTER_COLUMN = {
+    "column_name": "RECORD_KEY",
+    "data_type": "VARCHAR(100)",
+    "nullable": True,
+    "description": "Starter column of a schema table created without columns; rename or replace it.",
+}
 REGISTRY_COLUMNS = "TABLE_NAME, SCHEMA_TABLE, TPA, CREATED_AT, CREATED_BY, DESCRIPTION, LAST_UPDATED"
 
 # (TPA, schema table) pairs with a long run in progress in this process (auto-mapping, transform).
@@ -105,11 +119,22 @@ async def table_exists(tpa: str, schema_table: str) -> dict[str, Any]:
     return {"exists": await _registry_row(code, table) is not None, "physical_table_name": name}
 
 
+async def _new_schema_table(schema_table: object, *, user: str | None) -> bool:
+    """The old client's "Add Schema" drawer calls S10 with a brand-new table name: give it a starter column."""
+    name = schema_table_or_404(schema_table)
+    if await list_schema_columns(name):
+        return False
+    await create_column({"table_name": name, **STARTER_COLUMN}, user=user)
+    return True
+
+
 async def create_table(tpa: object, schema_table: object, *, user: str | None) -> dict[str, Any]:
-    """S10: create SILVER."<TPA>_<TABLE>" from the current definitions and register it."""
+    """S10: create SILVER."<TPA>_<TABLE>" from the current definitions and register it; a schema table with no
+    columns yet is created first, with one nullable starter column (columns added later reach the table too)."""
     code = (await get_tpa(tpa))["TPA_CODE"]
-    columns = await schema_columns(schema_table)
     await require_active_tpa(code)
+    schema_created = await _new_schema_table(schema_table, user=user)
+    columns = await schema_columns(schema_table)
     schema = columns[0]["TABLE_NAME"]
     name = physical_name(code, schema)
     target = quote("SILVER", name)
@@ -137,12 +162,16 @@ async def create_table(tpa: object, schema_table: object, *, user: str | None) -
             await warehouse().execute(f"DROP TABLE IF EXISTS {target}")
             raise
     await invalidate("silver_tables")
-    return {
+    result = {
         "message": f"Table {name} created successfully",
         "physical_table_name": name,
         "result": f"Successfully created table: {name} ({len(columns)} columns + {len(METADATA_COLUMNS)} metadata "
         "columns)",
     }
+    if schema_created:
+        result["result"] += f"; new schema table {schema} with starter column {STARTER_COLUMN['column_name']}"
+        result["schema_table_created"] = True
+    return result
 
 
 async def _exists_in_warehouse(name: str) -> bool:

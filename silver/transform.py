@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from medallion import audit
+from medallion import audit, stream
 from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, validation_error
@@ -328,6 +328,7 @@ async def _claimed_run(plan: Plan, user: str | None) -> Outcome:
     if not claimed:
         raise _busy(table)
     outcome = Outcome(batch_id, table)
+    _announce(outcome, "RUNNING", "STAGING")
     stage = quote("SILVER", f"_STAGE_{uuid.uuid4().hex.upper()}")
     try:
         await _run(plan, outcome, stage, user, started)
@@ -375,6 +376,7 @@ async def _run(plan: Plan, outcome: Outcome, stage: str, user: str | None, start
             user, "TRANSFORM", "SILVER_TABLE", plan.table.name, tpa=plan.table.tpa,
             after={key: value for key, value in outcome.as_response().items() if key.startswith("records_")}, within=tx,
         )  # fmt: skip
+    _announce(outcome, "SUCCESS", "DONE")
 
 
 def _stage_sql(plan: Plan, stage: str) -> Sql:
@@ -658,6 +660,7 @@ async def _fail(outcome: Outcome, error: str, started: float) -> None:
         await _finish(warehouse(), outcome, "FAILED", error, started, None)
     except WarehouseError:
         log.exception("could not record the failure of transform batch %s", outcome.batch_id)
+    _announce(outcome, "FAILED", "DONE")
 
 
 async def _set_phase(outcome: Outcome, phase: str) -> None:
@@ -665,6 +668,15 @@ async def _set_phase(outcome: Outcome, phase: str) -> None:
         "UPDATE SILVER.TRANSFORM_BATCHES SET PHASE = ?, ROWS_READ = ? WHERE BATCH_ID = ?",
         (phase, outcome.rows_read, outcome.batch_id),
     )
+    _announce(outcome, "RUNNING", phase)
+
+
+def _announce(outcome: Outcome, status: str, phase: str) -> None:
+    table = outcome.table
+    stream.publish(
+        "transform", batch_id=outcome.batch_id, tpa=table.tpa, table=table.schema_table, status=status, phase=phase,
+        rows_read=outcome.rows_read, inserted=outcome.inserted, rejected=outcome.rejected, error=outcome.error,
+    )  # fmt: skip
 
 
 async def _measure_quietly(plan: Plan, outcome: Outcome) -> None:
@@ -708,3 +720,12 @@ def _corrected(rule: CompiledRule) -> str:
 def _stale_after() -> int:
     """A RUNNING batch older than this was left by a process that died (every statement has a time limit)."""
     return int(settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT * 2)
+
+
+async def latest_by_tpa() -> list[dict[str, Any]]:
+    """Per TPA: when its newest transform started, its table, status and phase (the home page)."""
+    return await warehouse().fetch_all(
+        "SELECT TPA, MAX(STARTED_AT) AS STARTED_AT, MAX_BY(SCHEMA_TABLE, STARTED_AT) AS SCHEMA_TABLE, "
+        "MAX_BY(STATUS, STARTED_AT) AS STATUS, MAX_BY(PHASE, STARTED_AT) AS PHASE "
+        "FROM SILVER.TRANSFORM_BATCHES GROUP BY TPA"
+    )

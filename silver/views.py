@@ -10,7 +10,8 @@ from medallion.charts import format_percent, line_chart
 from medallion.csv_export import csv_response
 from medallion.decorators import page
 from medallion.errors import ApiError, validation_error
-from medallion.http import integer, username
+from medallion.http import username
+from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
 from silver import forms, lineage, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
@@ -121,6 +122,34 @@ async def mappings_page(request: HttpRequest) -> HttpResponse:
     return await render_page(request, "silver/mappings.html", context)
 
 
+OVERVIEW_STATES = {"pending": "PENDING", "approved": "APPROVED"}
+
+
+@page("viewer")
+async def mappings_overview_page(request: HttpRequest) -> HttpResponse:
+    tpa_code = await selected_tpa(request)
+    search = request.GET.get("q", "").strip().upper()[:100]
+    state = request.GET.get("state", "")
+    rows = [
+        row
+        for row in await mappings.overview()
+        if (not tpa_code or row["TPA"] == tpa_code)
+        and (not search or search in row["TPA"] or search in row["TARGET_TABLE"])
+        and (state not in OVERVIEW_STATES or row[OVERVIEW_STATES[state]])
+    ]
+    window = pager(request).of(len(rows))
+    return await render_page(
+        request,
+        "silver/mappings_overview.html",
+        {
+            "rows": rows[window.offset : window.offset + window.limit],
+            "pager": window,
+            "totals": {key: sum(row[key] for row in rows) for key in ("TOTAL", "APPROVED", "PENDING")},
+            "filters": {"q": search, "state": state},
+        },
+    )
+
+
 @page("viewer")
 async def export_mappings(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
@@ -192,20 +221,17 @@ async def data_page(request: HttpRequest) -> HttpResponse:
     code, tables, chosen = await _selection(request)
     context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
     if chosen:
-        limit = int(integer(request.GET, "limit", default=100, minimum=1, maximum=1000) or 100)
-        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        window = pager(request, 100)
         browse = forms.browse_options(request.GET)
         try:
-            result = await viewer.page(chosen.tpa, chosen.schema_table, browse, limit, offset)
+            result = await viewer.page(chosen.tpa, chosen.schema_table, browse, window.limit, window.offset)
         except ApiError as error:
             result, context["error"] = None, error.detail
-        context |= {"result": result, "browse": browse, "limit": limit, "offset": offset}
+        context |= {"result": result, "browse": browse}
         if result:
             context |= {
                 "rows": [(row.get("_RECORD_ID"), [row[name] for name in result["columns"]]) for row in result["data"]],
-                "shown_to": offset + len(result["data"]),
-                "previous_offset": max(offset - limit, 0) if offset else None,
-                "next_offset": offset + limit if offset + limit < result["total_count"] else None,
+                "pager": window.of(result["total_count"]),
             }
     return await render_page(request, "silver/data.html", context)
 
@@ -239,17 +265,11 @@ async def quarantine_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
     if chosen:
         status = request.GET.get("status") or "QUARANTINED"
-        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        window = pager(request, 100)
         result = await quarantine.records(
-            chosen.tpa, chosen.schema_table, quarantine.status_filter(status), 100, offset
+            chosen.tpa, chosen.schema_table, quarantine.status_filter(status), window.limit, window.offset
         )
-        context |= {
-            "result": result,
-            "status": status,
-            "offset": offset,
-            "previous_offset": max(offset - 100, 0) if offset else None,
-            "next_offset": offset + 100 if offset + 100 < result["total_count"] else None,
-        }
+        context |= {"result": result, "status": status, "pager": window.of(result["total_count"])}
     return await render_page(request, "silver/quarantine.html", context)
 
 

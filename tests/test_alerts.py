@@ -48,7 +48,7 @@ async def test_cadences_make_a_tpa_late_once_its_deadline_passes_without_a_file(
     listed = (await operator_client.get(f"/api/ops/expectations?tpa={tpa}")).json()
     assert {row["file_kind"] for row in listed} == {"MEDICAL", "DENTAL", "ELIGIBILITY"}
     home = await admin_client.get("/")
-    assert b'id="late-files"' in home.content and tpa.encode() in home.content
+    assert b"not received by the deadline" in home.content and tpa.encode() in home.content
     tpas = await admin_client.get("/operations/tpas")
     assert b"LATE" in tpas.content
     bad = await operator_client.post(

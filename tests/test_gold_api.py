@@ -55,7 +55,8 @@ async def test_g1_member_360_and_paging(viewer_client: Any, refreshed: str) -> N
     by_member = {row["MEMBER_ID"]: row for row in rows}
     assert by_member["A"]["CHRONIC_CONDITIONS"] == ["Diabetes", "Heart failure"]
     assert (by_member["A"]["TOTAL_CLAIMS"], by_member["A"]["TOTAL_PAID"]) == (3, 285)
-    assert (by_member["A"]["AGE"], by_member["A"]["GENDER"], by_member["A"]["RISK_SCORE"]) == (45, "F", 100)
+    assert (by_member["A"]["AGE"], by_member["A"]["GENDER"], by_member["A"]["RISK_SCORE"]) == (45, "F", 5)
+    assert all(1 <= row["RISK_SCORE"] <= 5 for row in rows) and min(row["RISK_SCORE"] for row in rows) == 1
     assert by_member["B"]["DATE_OF_BIRTH"] == "2000-12-31"
     page = body(await viewer_client.get(f"/api/gold/analytics/MEMBER_360?tpa={refreshed}&limit=2&offset=2"))
     assert [row["MEMBER_ID"] for row in page] == [row["MEMBER_ID"] for row in rows[2:]]

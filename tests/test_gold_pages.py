@@ -39,8 +39,8 @@ async def test_dashboard_for_all_tpas_and_operator_button(operator_client: Any, 
 
 
 async def test_dashboard_pages_table_rows(viewer_client: Any, refreshed: str) -> None:
-    page = (await viewer_client.get(f"/gold/analytics?tpa={refreshed}&offset=3")).content.decode()
-    assert "4–5 of 5" in page and "offset=0" in page
+    page = (await viewer_client.get(f"/gold/analytics?tpa={refreshed}&page=7&size=50")).content.decode()
+    assert "Rows 1–5 of 5 · page 1 of 1" in page and 'name="size"' in page
     missing = await viewer_client.get(f"/gold/analytics?tpa={refreshed}&table=NOT_A_TABLE")
     assert missing.status_code == 404
 

@@ -102,9 +102,8 @@ async def test_create_from_json_body_and_errors(operator_client, admin_client, t
     unknown_tpa = await create_physical(operator_client, unique_code + "X", table)
     assert unknown_tpa.status_code == 404 and unknown_tpa.json()["code"] == "tpa_not_found"
 
-    no_columns = await create_physical(operator_client, tpa, "BRAND_NEW_TABLE")
-    assert no_columns.status_code == 404 and no_columns.json()["code"] == "schema_table_not_found"
-    assert "has no column definitions" in no_columns.json()["detail"]
+    bad_name = await create_physical(operator_client, tpa, "x; DROP TABLE y")
+    assert bad_name.status_code == 404 and bad_name.json()["code"] == "schema_table_not_found"
 
     missing = await operator_client.post("/api/silver/tables/create", {"tpa": tpa}, content_type="application/json")
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "table_name"
@@ -113,6 +112,25 @@ async def test_create_from_json_body_and_errors(operator_client, admin_client, t
     other = await new_schema_table(operator_client)
     inactive = await create_physical(operator_client, tpa, other)
     assert inactive.status_code == 409 and inactive.json()["code"] == "tpa_inactive"
+
+
+async def test_add_schema_drawer_creates_a_schema_table_with_no_columns_yet(operator_client, tpa):
+    brand_new = f"N{uuid.uuid4().hex[:10].upper()}"
+
+    response = await create_physical(operator_client, tpa, brand_new)
+    schema = (await operator_client.get(f"/api/silver/schemas?table_name={brand_new}")).json()
+    added = await operator_client.post(
+        "/api/silver/schemas",
+        {"table_name": brand_new, "column_name": "CLAIM_ID", "data_type": "VARCHAR(100)"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["schema_table_created"] is True
+    assert response.json()["physical_table_name"] == f"{tpa}_{brand_new}"
+    assert "starter column RECORD_KEY" in response.json()["result"]
+    assert [row["COLUMN_NAME"] for row in schema] == ["RECORD_KEY"]
+    assert added.status_code == 201 and added.json()["physical_tables_updated"] == [f"{tpa}_{brand_new}"]
 
 
 async def test_exists_for_unknown_and_missing_parameters(viewer_client, tpa):
