@@ -2,20 +2,14 @@
 
 import asyncio
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from medallion.warehouse import QueryError, warehouse
-from medallion.warehouse.migrate import Migration, discover
+from medallion.warehouse.migrate import Migration, declared_objects, discover, existing_objects
 
 SCHEMA_VERSION_TABLE = "OPS.SCHEMA_VERSION"
 LAYER_SCHEMAS = {"bronze": "BRONZE", "silver": "SILVER", "gold": "GOLD", "ops": "OPS"}
-_DECLARED_OBJECT = re.compile(
-    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TRANSIENT\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r'"?([A-Za-z_][A-Za-z0-9_]*)"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?',
-    re.IGNORECASE,
-)
 CRITICAL_COMPONENTS = {
     "Transform Readiness": (
         "BRONZE.RAW_DATA_TABLE",
@@ -34,24 +28,12 @@ class Declared:
     objects: tuple[str, ...]
 
 
-def declared_objects(text: str) -> tuple[str, ...]:
-    return tuple(f"{schema.upper()}.{name.upper()}" for schema, name in _DECLARED_OBJECT.findall(text))
-
-
 @functools.cache
 def declarations() -> tuple[Declared, ...]:
     """The DDL files do not change while the app runs: read them once, not on every request."""
     return tuple(
         Declared(m, declared_objects(m.path.read_text()) if m.path.suffix == ".sql" else ()) for m in discover()
     )
-
-
-async def _existing_objects() -> set[str]:
-    rows = await warehouse().fetch_all(
-        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES "
-        "WHERE TABLE_SCHEMA IN ('BRONZE', 'SILVER', 'GOLD', 'OPS')"
-    )
-    return {f"{row['TABLE_SCHEMA'].upper()}.{row['TABLE_NAME'].upper()}" for row in rows}
 
 
 async def _optional_names(sql: str) -> set[Any] | None:
@@ -79,7 +61,7 @@ def _check(name: str, missing: list[str], ready_text: str = "All components pres
 
 async def validate_schema() -> dict[str, Any]:
     existing, applied, registered = await asyncio.gather(
-        _existing_objects(),
+        existing_objects(warehouse()),
         _optional_names("SELECT VERSION FROM OPS.SCHEMA_VERSION"),
         _optional_names("SELECT TABLE_NAME FROM SILVER.CREATED_TABLES"),
     )
