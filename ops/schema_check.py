@@ -7,6 +7,7 @@ from typing import Any
 
 from medallion.warehouse import QueryError, warehouse
 from medallion.warehouse.migrate import Migration, declared_objects, discover, existing_objects
+from silver.transform_catalog import column_drift
 
 SCHEMA_VERSION_TABLE = "OPS.SCHEMA_VERSION"
 LAYER_SCHEMAS = {"bronze": "BRONZE", "silver": "SILVER", "gold": "GOLD", "ops": "OPS"}
@@ -44,6 +45,13 @@ async def _optional_names(sql: str) -> set[Any] | None:
         return None
 
 
+async def _column_drift() -> list[str]:
+    try:
+        return await column_drift()
+    except QueryError:  # the Silver metadata tables are missing: reported as missing objects
+        return []
+
+
 def _group(required: list[str], missing: set[str]) -> dict[str, Any]:
     existing = [name for name in required if name not in missing]
     return {
@@ -53,17 +61,20 @@ def _group(required: list[str], missing: set[str]) -> dict[str, Any]:
     }
 
 
-def _check(name: str, missing: list[str], ready_text: str = "All components present") -> dict[str, str]:
+def _check(
+    name: str, missing: list[str], ready_text: str = "All components present", problem: str = "Missing"
+) -> dict[str, str]:
     if missing:
-        return {"check_name": name, "status": "NOT READY", "details": "Missing: " + ", ".join(missing)}
+        return {"check_name": name, "status": "NOT READY", "details": f"{problem}: " + ", ".join(missing)}
     return {"check_name": name, "status": "READY", "details": ready_text}
 
 
 async def validate_schema() -> dict[str, Any]:
-    existing, applied, registered = await asyncio.gather(
+    existing, applied, registered, drift = await asyncio.gather(
         existing_objects(warehouse()),
         _optional_names("SELECT VERSION FROM OPS.SCHEMA_VERSION"),
         _optional_names("SELECT TABLE_NAME FROM SILVER.CREATED_TABLES"),
+        _column_drift(),
     )
     applied_versions = {int(version) for version in applied or ()}
     declared = declarations()
@@ -86,6 +97,7 @@ async def validate_schema() -> dict[str, Any]:
             f"{len(physical)} registered table(s) present",
         ),
         _check("Warehouse DDL Version", [d.migration.name for d in pending], "All migrations applied"),
+        _check("Silver Table Columns", drift, "Every registered table matches its definition", "Drift"),
     ]
     complete = all(g["status"] == "PASS" for g in groups.values()) and all(c["status"] == "READY" for c in checks)
     return {
