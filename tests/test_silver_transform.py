@@ -387,3 +387,21 @@ async def test_a_value_an_expression_cannot_convert_is_quarantined_not_defaulted
         "SERVICE_DATE",
         f"cannot convert '13/45/2025' in the mapping expression {expression} of SERVICE_DATE",
     ) in reasons
+
+
+async def test_the_transform_reads_values_by_the_tpa_conversion_settings(operator_client, admin_client, claims):
+    page = await admin_client.post(
+        "/operations/tpas",
+        {"action": "conversions", "tpa_code": claims.tpa, "date_order": "DMY", "decimal_comma": "on",
+         "accounting_negatives": "on"},
+    )  # fmt: skip
+    assert page.status_code == 302
+    listing = (await admin_client.get("/operations/tpas")).content.decode()
+    assert "Dates and numbers: DMY, decimal comma, (negatives)" in listing
+    await claims.load(record("EU", paid="(1.234,50)", date="31/01/2024"))
+
+    result = await run(operator_client, claims)
+
+    assert result["records_quarantined"] == 0
+    row = next(r for r in await claims.rows() if r["CLAIM_ID"] == "EU")
+    assert (row["PAID_AMOUNT"], str(row["SERVICE_DATE"])) == (Decimal("-1234.50"), "2024-01-31")
