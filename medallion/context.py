@@ -28,6 +28,7 @@ NAVIGATION = (
             ("Data", "silver-data"),
             ("Quality", "silver-quality"),
             ("Quarantine", "silver-quarantine"),
+            ("Flagged", "silver-flags"),
         ),
     ),
     (

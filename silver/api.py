@@ -8,7 +8,20 @@ from medallion.csv_export import csv_response
 from medallion.decorators import api
 from medallion.errors import validation_error
 from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
-from silver import automap, forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import (
+    automap,
+    flags,
+    forms,
+    llm,
+    mappings,
+    quality,
+    quarantine,
+    rules,
+    schemas,
+    tables,
+    transform,
+    viewer,
+)
 from silver.transform_catalog import physical_table
 
 
@@ -309,6 +322,14 @@ async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
     return await quarantine.records(
         tpa, table, quarantine.status_filter(request.GET.get("status") or None), limit, offset
     )
+
+
+@api("viewer")
+async def flagged_records(request: HttpRequest) -> dict[str, Any]:
+    tpa, table = _required_pair(request.GET)
+    limit, offset = page_params(request, 100, 1000)
+    rule_name = text(request.GET, "rule_name", max_length=200)
+    return await flags.records(tpa, table, rule_name, flags.action_filter(request.GET.get("action")), limit, offset)
 
 
 @api("viewer")

@@ -122,3 +122,15 @@ async def column_drift() -> list[str]:
             if column in has and schemas.type_family(has[column]) != schemas.type_family(data_type)
         ]
     return drift
+
+
+async def counted_page(
+    table: str, columns: str, where: str, params: list[Any], order: str, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """(rows matching `where` in `table`, one page of them in `order`) for the record lists of a Silver table."""
+    wh = warehouse()
+    total = await wh.fetch_value(f"SELECT COUNT(*) AS N FROM {table} WHERE {where}", params)
+    rows = await wh.fetch_all(
+        f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]
+    )
+    return int(total or 0), rows

@@ -15,6 +15,7 @@ urlpatterns = [
     path("silver/data", views.data_page, name="silver-data"),
     path("silver/quality", views.quality_page, name="silver-quality"),
     path("silver/quarantine", views.quarantine_page, name="silver-quarantine"),
+    path("silver/flags", views.flags_page, name="silver-flags"),
 ]
 
 api_urlpatterns = [
@@ -48,6 +49,7 @@ api_urlpatterns = [
     path("silver/quality/trends", dispatch(GET=api.quality_trends)),
     path("silver/quality/metrics", dispatch(GET=api.quality_metrics)),
     path("silver/quarantine", dispatch(GET=api.quarantine_records)),
+    path("silver/flags", dispatch(GET=api.flagged_records)),
     path("silver/quarantine/export", dispatch(GET=api.quarantine_export)),
     path("silver/quarantine/release", dispatch(POST=api.quarantine_release)),
 ]

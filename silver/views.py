@@ -12,7 +12,7 @@ from medallion.decorators import page
 from medallion.errors import ApiError, validation_error
 from medallion.http import integer, username
 from medallion.rendering import render_page, selected_tpa
-from silver import forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import flags, forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
 from tpa.services import get_tpa
 
@@ -247,8 +247,12 @@ async def data_page(request: HttpRequest) -> HttpResponse:
             result, context["error"] = None, error.detail
         context |= {"result": result, "browse": browse, "limit": limit, "offset": offset}
         if result:
+            marks = await flags.rules_by_record(chosen, [row["_RECORD_ID"] for row in result["data"]])
             context |= {
-                "rows": [[row[name] for name in result["columns"]] for row in result["data"]],
+                "rows": [
+                    ([row[name] for name in result["columns"]], marks.get(row["_RECORD_ID"], []))
+                    for row in result["data"]
+                ],
                 "shown_to": offset + len(result["data"]),
                 "previous_offset": max(offset - limit, 0) if offset else None,
                 "next_offset": offset + limit if offset + limit < result["total_count"] else None,
@@ -277,6 +281,28 @@ async def quality_page(request: HttpRequest) -> HttpResponse:
             "metrics": metrics,
         }
     return await render_page(request, "silver/quality.html", context)
+
+
+@page("viewer")
+async def flags_page(request: HttpRequest) -> HttpResponse:
+    code, tables, chosen = await _selection(request)
+    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen, "actions": flags.ACTIONS}
+    if chosen:
+        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        rule_name = request.GET.get("rule_name") or None
+        try:
+            action = flags.action_filter(request.GET.get("action"))
+        except ApiError as error:
+            context["error"], action = error.detail, None
+        result = await flags.records(chosen.tpa, chosen.schema_table, rule_name, action, 100, offset)
+        context |= {
+            "result": result,
+            "rule_name": rule_name or "",
+            "action": action or "",
+            "previous_offset": max(offset - 100, 0) if offset else None,
+            "next_offset": offset + 100 if offset + 100 < result["total_count"] else None,
+        }
+    return await render_page(request, "silver/flags.html", context)
 
 
 @page("viewer")
