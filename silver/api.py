@@ -10,6 +10,7 @@ from medallion.errors import validation_error
 from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
 from silver import (
     automap,
+    expression_preview,
     flags,
     forms,
     llm,
@@ -322,6 +323,16 @@ async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
     return await quarantine.records(
         tpa, table, quarantine.status_filter(request.GET.get("status") or None), limit, offset
     )
+
+
+@api("viewer")
+async def preview_expression(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    samples = integer(body, "samples", default=10, minimum=1, maximum=expression_preview.MAX_SAMPLES)
+    return await expression_preview.preview(
+        body.get("tpa"), body.get("source_field"), body.get("transformation_logic"), body.get("target_table"),
+        body.get("target_column"), int(samples or 10),
+    )  # fmt: skip
 
 
 @api("viewer")

@@ -20,15 +20,17 @@ from typing import Any
 
 from django.conf import settings
 
+from bronze.services import source_fields
 from medallion import audit
 from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
-from medallion.warehouse.identifiers import quote, string_literal
+from medallion.warehouse.identifiers import quote
 from silver import quality, schemas, tables
 from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
+from silver.mappings import expression_variables, field_sql
 from silver.rules import CompiledRule, active_rules, compile_rules
 from silver.transform_catalog import (
     Column,
@@ -254,7 +256,8 @@ async def _plan(
     mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
     conversions = await conversions_of(code)
-    return Plan(physical, loadable, _sources(mappings), rules, mode, conversions, release_ids or (), files)
+    sources = _sources(mappings, await source_fields(code))
+    return Plan(physical, loadable, sources, rules, mode, conversions, release_ids or (), files)
 
 
 SOURCE_FILE_KEY = "CAST(r.QUEUE_ID AS VARCHAR) || '|' || COALESCE(r.SHEET_NAME, '')"
@@ -277,13 +280,14 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def _sources(mappings: list[dict[str, Any]]) -> dict[str, Source]:
+def _sources(mappings: list[dict[str, Any]], record_fields: list[str]) -> dict[str, Source]:
     by_column: dict[str, list[tuple[str, str, GuardedConversion | None]]] = {}
     for mapping in mappings:
-        field_value = f"RAW_DATA[{string_literal(mapping['SOURCE_FIELD'])}]::VARCHAR"
+        field_value = field_sql(mapping["SOURCE_FIELD"])
         expression = mapping["TRANSFORM_EXPRESSION"]
+        variables = expression_variables(mapping["SOURCE_FIELD"], record_fields)
         try:
-            guarded = compile_guarded_conversion(expression, variables={"src": field_value}) if expression else None
+            guarded = compile_guarded_conversion(expression, variables=variables) if expression else None
         except ExpressionError as error:
             raise validation_error(
                 "transformation_logic",

@@ -30,6 +30,7 @@ api_urlpatterns = [
     path("silver/tables/delete", dispatch(DELETE=api.delete_table)),
     path("silver/mappings", dispatch(GET=api.list_mappings, POST=api.create_mapping)),
     path("silver/mappings/validate", dispatch(GET=api.validate_mappings)),
+    path("silver/mappings/preview", dispatch(POST=api.preview_expression)),
     path("silver/mappings/auto-ml", dispatch(POST=api.auto_map_ml)),
     path("silver/mappings/auto-llm", dispatch(POST=api.auto_map_llm)),
     path("silver/mappings/<int:mapping_id>/approve", dispatch(POST=api.approve_mapping)),
