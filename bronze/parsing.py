@@ -45,7 +45,13 @@ _DATA_VALUE = re.compile(
 _CONTROL_BYTE_PATTERN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_CONTROL_BYTES = bytes(byte for byte in range(256) if not _CONTROL_BYTE_PATTERN.match(bytes([byte])))
 
-FileType = Literal["CSV", "EXCEL", "UNKNOWN"]
+FileType = Literal["CSV", "EXCEL", "PARQUET", "JSON", "NDJSON", "X12", "ARCHIVE", "UNKNOWN"]
+SUFFIX_TYPES: dict[str, FileType] = {
+    ".csv": "CSV", ".txt": "CSV", ".dat": "CSV", ".xlsx": "EXCEL", ".xls": "EXCEL", ".parquet": "PARQUET",
+    ".json": "JSON", ".ndjson": "NDJSON", ".jsonl": "NDJSON", ".837": "X12", ".x12": "X12", ".edi": "X12",
+    ".zip": "ARCHIVE", ".gz": "ARCHIVE",
+}  # fmt: skip
+SUPPORTED_SUFFIXES_TEXT = ", ".join(SUFFIX_TYPES)
 Record = tuple[int, dict[str, str | None]]
 
 
@@ -65,12 +71,7 @@ class DelimitedLayout:
 
 
 def detect_file_type(name: str) -> FileType:
-    suffix = Path(name).suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return "CSV"
-    if suffix in (".xlsx", ".xls"):
-        return "EXCEL"
-    return "UNKNOWN"
+    return SUFFIX_TYPES.get(Path(name).suffix.lower(), "UNKNOWN")
 
 
 # --------------------------------------------------------------------------- delimited text

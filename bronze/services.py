@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from bronze.parsing import detect_file_type
+from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
 from medallion import audit, events
 from medallion.caching import cached, invalidate, invalidate_every_namespace
 from medallion.clock import utc_now
@@ -37,7 +37,7 @@ LAST_BEAT = "COALESCE(h.BEAT, q.HEARTBEAT_AT)"
 STUCK = f"COALESCE({LAST_BEAT} < ?, TRUE)"
 RAW_COLUMNS = "RECORD_ID, FILE_NAME, SHEET_NAME, FILE_ROW_NUMBER, TPA, RAW_DATA, FILE_TYPE, LOAD_TIMESTAMP, LOADED_BY"
 STATUSES = ("PENDING", "PROCESSING", "SUCCESS", "FAILED", "DUPLICATE", "DELETED")
-FILE_TYPES = ("CSV", "EXCEL", "UNKNOWN")
+FILE_TYPES = ("CSV", "EXCEL", "FIXED_WIDTH", "PARQUET", "JSON", "NDJSON", "X12", "ARCHIVE", "UNKNOWN")
 REPLACEABLE_STATUSES = ("PENDING", "FAILED", "DUPLICATE", "DELETED")
 QUEUE_NAMESPACE = "bronze_queue"
 RAW_NAMESPACE = "bronze_raw"
@@ -282,7 +282,7 @@ async def register_upload(
     file_name = checked_file_name(name)
     file_type = detect_file_type(file_name)
     if file_type == "UNKNOWN":
-        raise validation_error("file", "Upload a .csv, .txt, .xlsx or .xls file.", code="unsupported_file_type")
+        raise validation_error("file", f"Upload a {SUPPORTED_SUFFIXES_TEXT} file.", code="unsupported_file_type")
     path = f"{code}/{file_name}"
     existing = await _entry_for_path(path)
     _refuse_replacing(existing)

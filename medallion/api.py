@@ -86,5 +86,3 @@ async def current_user(request: HttpRequest) -> dict[str, object]:
         "region": info.region,
         "snowflake_role": info.role,
     }
-
-

@@ -13,6 +13,7 @@ PageContext = Callable[[], Awaitable[dict[str, Any]]]
 SELECTED_TPA_KEY = "selected_tpa"
 page_context: Hook[PageContext] = Hook("page_context")
 
+
 async def selected_tpa(request: HttpRequest) -> str | None:
     explicit = request.GET.get("tpa")
     if explicit:

@@ -104,9 +104,9 @@ async def source_layouts(tpa: str) -> list[dict[str, list[str]]]:
     )
     files: dict[tuple[Any, Any], dict[str, list[str]]] = {}
     for row in rows:
-        files.setdefault((row["QUEUE_ID"], row["SHEET_NAME"]), {})[row["SOURCE_FIELD"]] = _json_list(
-            row["SAMPLES"]
-        )[:SAMPLES_PER_FIELD]
+        files.setdefault((row["QUEUE_ID"], row["SHEET_NAME"]), {})[row["SOURCE_FIELD"]] = _json_list(row["SAMPLES"])[
+            :SAMPLES_PER_FIELD
+        ]
     layouts: dict[frozenset[str], dict[str, list[str]]] = {}
     for fields in files.values():
         layouts.setdefault(frozenset(fields), fields)

@@ -28,7 +28,7 @@ from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
 from medallion.warehouse.identifiers import quote
-from silver import quality, schemas, tables
+from silver import claim_versions, quality, schemas, tables
 from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
 from silver.mappings import expression_variables, field_sql
 from silver.rules import CompiledRule, active_rules, compile_rules
@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 
 SOURCE = "BRONZE.RAW_DATA_TABLE"
 CAST_RULE = "TYPE_CONVERSION"
-_OWN_TABLES = ("TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES")
+_OWN_TABLES = (
+    "TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES", "CLAIM_VERSIONS",
+)  # fmt: skip
 BATCH_COLUMNS = (
     "BATCH_ID, TPA, TARGET_TABLE, SCHEMA_TABLE, MODE, STATUS, PHASE, APPLY_RULES, WATERMARK_FROM, WATERMARK_TO, "
     "ROWS_READ, INSERTED, UPDATED, REJECTED, FLAGGED, CORRECTED, STARTED_AT, FINISHED_AT, DURATION_MS, "
@@ -256,7 +258,7 @@ async def _plan(
     mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
     conversions = await conversions_of(code)
-    sources = _sources(mappings, await source_fields(code))
+    sources = column_sources(mappings, await source_fields(code))
     return Plan(physical, loadable, sources, rules, mode, conversions, release_ids or (), files)
 
 
@@ -280,7 +282,7 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def _sources(mappings: list[dict[str, Any]], record_fields: list[str]) -> dict[str, Source]:
+def column_sources(mappings: list[dict[str, Any]], record_fields: list[str]) -> dict[str, Source]:
     by_column: dict[str, list[tuple[str, str, GuardedConversion | None]]] = {}
     for mapping in mappings:
         field_value = field_sql(mapping["SOURCE_FIELD"])
@@ -644,6 +646,9 @@ def _load_statements(plan: Plan, outcome: Outcome, stage: str, user: str | None)
         f'"_LOAD_TIMESTAMP", "_LOADED_BY" FROM {stage} WHERE "_REJECT" IS NULL',
         [table.tpa, outcome.batch_id],
     )
+    # Claim versions: one row per claim id with net amounts, every version kept in SILVER.CLAIM_VERSIONS.
+    for text, params in claim_versions.statements(table, plan.columns, stage, outcome.batch_id, now):
+        yield Sql(text, params)
 
 
 async def _finish(
