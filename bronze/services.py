@@ -12,12 +12,12 @@ from django.conf import settings
 
 from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
 from medallion import audit, events, stream
-from medallion.caching import cached, invalidate
+from medallion.caching import cached, invalidate, invalidate_every_namespace
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, identifiers, warehouse
-from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, stage_name, tpa_code
+from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, quote, stage_name, tpa_code
 from tpa.services import get_tpa, list_tpas, require_active_tpa
 
 QUEUE = "BRONZE.FILE_PROCESSING_QUEUE"
@@ -49,6 +49,14 @@ FIELD_SAMPLE_VALUES = 5
 ClearAllHook = Callable[[], Awaitable[list[str]]]
 clear_all_hooks: Hook[ClearAllHook] = Hook("bronze.clear_all")
 """Silver registers here: each hook drops its registered physical tables and returns their names."""
+derived_tables: Hook[str] = Hook("bronze.derived_tables")
+"""Tables ("SCHEMA.TABLE") of data derived from the loaded records, which clear-all empties with them: Silver's
+quarantine, flags, quality metrics and transform batches, Gold's figures. Definitions and logs are not derived."""
+
+
+def cleared_tables() -> list[str]:
+    """What clear-all empties, in this order, in one transaction."""
+    return [RAW, QUEUE, HEARTBEATS, *derived_tables]
 
 _clear_all_lock = asyncio.Lock()
 _background: set[asyncio.Task[Any]] = set()
@@ -589,8 +597,8 @@ async def clear_all_data(*, user: str | None) -> dict[str, Any]:
             except WarehouseError as error:
                 results["errors"].append(f"Stage {stage}: {error}")
         async with wh.transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
-            for table in (RAW, QUEUE):
-                await tx.execute(f"DELETE FROM {table}")
+            for table in cleared_tables():
+                await tx.execute(f"DELETE FROM {quote(*table.split('.'))}")
                 results["tables_truncated"].append(table)
             await audit.record(user, "CLEAR_ALL", "BRONZE", "ALL", within=tx)
         for hook in clear_all_hooks:
@@ -598,8 +606,8 @@ async def clear_all_data(*, user: str | None) -> dict[str, Any]:
                 results["silver_tables_dropped"].extend(await hook())
             except (ApiError, WarehouseError) as error:
                 results["errors"].append(str(error))
-        await invalidate_bronze()
-    events.log_event("WARNING", "bronze.clear_all", "All Bronze data cleared", user=user, details=results)
+        await invalidate_every_namespace()  # every layer's data is gone
+    events.log_event("WARNING", "bronze.clear_all", "All loaded and derived data cleared", user=user, details=results)
     message = "All data cleared successfully" if not results["errors"] else "Data cleared with errors"
     return {"message": message, "results": results}
 

@@ -103,7 +103,7 @@ class ReceivedUpload:
 
 async def receive(request: HttpRequest) -> ReceivedUpload:
     """Parse a multipart upload (after the CSRF check a session caller needs); callers must close() the result."""
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    declared = _body_length(request)
     if declared > settings.UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
         raise too_large()
     if not request.content_type.startswith("multipart/form-data"):
@@ -122,6 +122,20 @@ async def receive(request: HttpRequest) -> ReceivedUpload:
         received.close()
         raise too_large()
     return received
+
+
+def _body_length(request: HttpRequest) -> int:
+    """The declared Content-Length; for a chunked body (none declared) the length of the body the ASGI server
+    has already received, which the multipart parser needs (it reads nothing of a body of length 0)."""
+    if request.META.get("CONTENT_LENGTH"):
+        return int(request.META["CONTENT_LENGTH"])
+    body = getattr(request, "_stream", None)
+    if body is None or not body.seekable():
+        raise ApiError(411, "length_required", "Send the upload with a Content-Length header.")
+    length = body.seek(0, 2)
+    body.seek(0)
+    request.META["CONTENT_LENGTH"] = str(length)
+    return length
 
 
 def _parse(request: HttpRequest, handler: StreamingUploadHandler) -> ReceivedUpload:

@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from bronze.layouts import file_controls
-from bronze.services import QUEUE, RAW
+from bronze.services import QUEUE, RAW, source_fields
 from medallion.errors import not_found, validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
 from silver.claim_versions import VERSIONED_TABLES, VERSIONS
 from silver.transform import column_sources, converted
 from silver.transform_catalog import approved_mappings
+from tpa.conversions import conversions_of
 from tpa.services import get_tpa
 
 from .feeds import CLAIM_SOURCES, SilverTable, discover
@@ -176,9 +177,10 @@ async def _add_table(layers: dict[int, FileLayers], table: SilverTable, files: s
 
 async def _raw_amount_sums(table: SilverTable) -> str:
     """SUM of each mapped amount over Bronze's RAW_DATA, converted the way the transform converts it."""
-    sources = column_sources(await approved_mappings(table.tpa, table.schema_table))
+    sources = column_sources(await approved_mappings(table.tpa, table.schema_table), await source_fields(table.tpa))
+    conversions = await conversions_of(table.tpa)
     return "".join(
-        f", SUM({converted(sources[column].value, MONEY)}) AS {name.upper()}"
+        f", SUM({converted(sources[column].value, MONEY, conversions)}) AS {name.upper()}"
         for name, column in AMOUNTS.items()
         if column in sources
     )

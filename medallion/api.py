@@ -1,3 +1,4 @@
+import asyncio
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -13,6 +14,7 @@ from medallion.http import json_response, username
 from medallion.warehouse import WarehouseError, warehouse
 
 HEALTH_DB_TIMEOUT = 10.0
+READY_WAREHOUSE_TIMEOUT = 3.0  # a probe must answer quickly; a busy pool counts as not ready
 
 
 
@@ -53,19 +55,25 @@ def _django_database_ready() -> None:
 
 
 async def health_ready(request: HttpRequest) -> HttpResponse:
+    """Ready when the application database and the warehouse both answer, the warehouse within a short time."""
     try:
         await sync_to_async(_django_database_ready, thread_sensitive=False)()
     except Exception as error:
-        return json_response(
-            {
-                "status": "not_ready",
-                "service": "running",
-                "timestamp": iso_now(),
-                "reason": f"application database: {type(error).__name__}",
-            },
-            status=503,
-        )
+        return _not_ready(f"application database: {type(error).__name__}")
+    try:
+        async with asyncio.timeout(READY_WAREHOUSE_TIMEOUT):
+            await warehouse().ping(timeout=READY_WAREHOUSE_TIMEOUT)
+    except TimeoutError:
+        return _not_ready(f"warehouse: no answer within {READY_WAREHOUSE_TIMEOUT:g} s")
+    except WarehouseError as error:
+        return _not_ready(f"warehouse: {type(error).__name__}")
     return json_response({"status": "ready", "service": "running", "timestamp": iso_now()})
+
+
+def _not_ready(reason: str) -> HttpResponse:
+    return json_response(
+        {"status": "not_ready", "service": "running", "timestamp": iso_now(), "reason": reason}, status=503
+    )
 
 
 @api("authenticated")

@@ -28,6 +28,7 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Data", "silver-data", "viewer"),
             ("Quality", "silver-quality", "viewer"),
             ("Quarantine", "silver-quarantine", "viewer"),
+            ("Flagged", "silver-flags", "viewer"),
         ),
     ),
     (

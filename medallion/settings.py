@@ -1,3 +1,5 @@
+import os
+import re
 from pathlib import Path
 
 import environ
@@ -31,6 +33,11 @@ WAREHOUSE_NETWORK_TIMEOUT = env.float("WAREHOUSE_NETWORK_TIMEOUT", default=60.0)
 WAREHOUSE_LOGIN_TIMEOUT = env.float("WAREHOUSE_LOGIN_TIMEOUT", default=30.0)
 WAREHOUSE_CONNECTION_MAX_AGE = env.float("WAREHOUSE_CONNECTION_MAX_AGE", default=3600.0)
 WAREHOUSE_INJECT_LATENCY_MS = env.float("WAREHOUSE_INJECT_LATENCY_MS", default=0.0)
+# The embedded engine's memory and worker threads, so that one large load cannot take the web process's memory.
+WAREHOUSE_MEMORY_LIMIT = env.str("WAREHOUSE_MEMORY_LIMIT", default="1GB")
+if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", WAREHOUSE_MEMORY_LIMIT, re.IGNORECASE):
+    raise ImproperlyConfigured("WAREHOUSE_MEMORY_LIMIT must look like 512MB or 2GB")
+WAREHOUSE_THREADS = max(1, min(env.int("WAREHOUSE_THREADS", default=2), os.cpu_count() or 1))
 WAREHOUSE_STAGE_DIR = Path(env.str("WAREHOUSE_STAGE_DIR", default=str(DATA_DIR / "stages")))
 
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)

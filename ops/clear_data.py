@@ -3,20 +3,20 @@
 import asyncio
 from typing import Any
 
+from bronze.services import cleared_tables
 from medallion.warehouse import warehouse
-from medallion.warehouse.identifiers import STAGES
-
-CLEARED_TABLES = ("BRONZE.RAW_DATA_TABLE", "BRONZE.FILE_PROCESSING_QUEUE")
+from medallion.warehouse.identifiers import STAGES, quote
 
 
 async def clear_all_preview() -> dict[str, Any]:
     wh = warehouse()
-    stage_files, counts, silver_tables = await asyncio.gather(
+    tables = cleared_tables()
+    counts = ", ".join(
+        f"(SELECT COUNT(*) FROM {quote(*table.split('.'))}) AS N{index}" for index, table in enumerate(tables)
+    )
+    stage_files, row_counts, silver_tables = await asyncio.gather(
         asyncio.gather(*(wh.stage_list(stage) for stage in STAGES)),
-        wh.fetch_one(
-            "SELECT (SELECT COUNT(*) FROM BRONZE.RAW_DATA_TABLE) AS RAW_ROWS, "
-            "(SELECT COUNT(*) FROM BRONZE.FILE_PROCESSING_QUEUE) AS QUEUE_ROWS"
-        ),
+        wh.fetch_one(f"SELECT {counts}"),
         wh.fetch_all("SELECT TABLE_NAME, SCHEMA_TABLE, TPA FROM SILVER.CREATED_TABLES ORDER BY TABLE_NAME"),
     )
     return {
@@ -25,8 +25,8 @@ async def clear_all_preview() -> dict[str, Any]:
             for stage, files in zip(STAGES, stage_files, strict=True)
         ],
         "tables": [
-            {"table": table, "rows": int(counts[key]) if counts else 0}
-            for table, key in zip(CLEARED_TABLES, ("RAW_ROWS", "QUEUE_ROWS"), strict=True)
+            {"table": table, "rows": int((row_counts or {}).get(f"N{index}") or 0)}
+            for index, table in enumerate(tables)
         ],
         "silver_tables": silver_tables,
     }

@@ -2,20 +2,15 @@
 
 import asyncio
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from medallion.warehouse import QueryError, warehouse
-from medallion.warehouse.migrate import Migration, discover
+from medallion.warehouse.migrate import Migration, declared_objects, discover, existing_objects
+from silver.transform_catalog import column_drift
 
 SCHEMA_VERSION_TABLE = "OPS.SCHEMA_VERSION"
 LAYER_SCHEMAS = {"bronze": "BRONZE", "silver": "SILVER", "gold": "GOLD", "ops": "OPS"}
-_DECLARED_OBJECT = re.compile(
-    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TRANSIENT\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    r'"?([A-Za-z_][A-Za-z0-9_]*)"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?',
-    re.IGNORECASE,
-)
 CRITICAL_COMPONENTS = {
     "Transform Readiness": (
         "BRONZE.RAW_DATA_TABLE",
@@ -34,10 +29,6 @@ class Declared:
     objects: tuple[str, ...]
 
 
-def declared_objects(text: str) -> tuple[str, ...]:
-    return tuple(f"{schema.upper()}.{name.upper()}" for schema, name in _DECLARED_OBJECT.findall(text))
-
-
 @functools.cache
 def declarations() -> tuple[Declared, ...]:
     """The DDL files do not change while the app runs: read them once, not on every request."""
@@ -46,20 +37,19 @@ def declarations() -> tuple[Declared, ...]:
     )
 
 
-async def _existing_objects() -> set[str]:
-    rows = await warehouse().fetch_all(
-        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES "
-        "WHERE TABLE_SCHEMA IN ('BRONZE', 'SILVER', 'GOLD', 'OPS')"
-    )
-    return {f"{row['TABLE_SCHEMA'].upper()}.{row['TABLE_NAME'].upper()}" for row in rows}
-
-
 async def _optional_names(sql: str) -> set[Any] | None:
     """A single-column query against a table that may not exist yet (None then)."""
     try:
         return {next(iter(row.values())) for row in await warehouse().fetch_all(sql)}
     except QueryError:
         return None
+
+
+async def _column_drift() -> list[str]:
+    try:
+        return await column_drift()
+    except QueryError:  # the Silver metadata tables are missing: reported as missing objects
+        return []
 
 
 def _group(required: list[str], missing: set[str]) -> dict[str, Any]:
@@ -71,17 +61,20 @@ def _group(required: list[str], missing: set[str]) -> dict[str, Any]:
     }
 
 
-def _check(name: str, missing: list[str], ready_text: str = "All components present") -> dict[str, str]:
+def _check(
+    name: str, missing: list[str], ready_text: str = "All components present", problem: str = "Missing"
+) -> dict[str, str]:
     if missing:
-        return {"check_name": name, "status": "NOT READY", "details": "Missing: " + ", ".join(missing)}
+        return {"check_name": name, "status": "NOT READY", "details": f"{problem}: " + ", ".join(missing)}
     return {"check_name": name, "status": "READY", "details": ready_text}
 
 
 async def validate_schema() -> dict[str, Any]:
-    existing, applied, registered = await asyncio.gather(
-        _existing_objects(),
+    existing, applied, registered, drift = await asyncio.gather(
+        existing_objects(warehouse()),
         _optional_names("SELECT VERSION FROM OPS.SCHEMA_VERSION"),
         _optional_names("SELECT TABLE_NAME FROM SILVER.CREATED_TABLES"),
+        _column_drift(),
     )
     applied_versions = {int(version) for version in applied or ()}
     declared = declarations()
@@ -104,6 +97,7 @@ async def validate_schema() -> dict[str, Any]:
             f"{len(physical)} registered table(s) present",
         ),
         _check("Warehouse DDL Version", [d.migration.name for d in pending], "All migrations applied"),
+        _check("Silver Table Columns", drift, "Every registered table matches its definition", "Drift"),
     ]
     complete = all(g["status"] == "PASS" for g in groups.values()) and all(c["status"] == "READY" for c in checks)
     return {

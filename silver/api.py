@@ -11,6 +11,8 @@ from medallion.http import body_or_query, boolean, created, integer, json_object
 from silver import (
     automap,
     claim_versions,
+    expression_preview,
+    flags,
     forms,
     lineage,
     llm,
@@ -320,6 +322,24 @@ async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
     return await quarantine.records(
         tpa, table, quarantine.status_filter(request.GET.get("status") or None), limit, offset
     )
+
+
+@api("viewer")
+async def preview_expression(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    samples = integer(body, "samples", default=10, minimum=1, maximum=expression_preview.MAX_SAMPLES)
+    return await expression_preview.preview(
+        body.get("tpa"), body.get("source_field"), body.get("transformation_logic"), body.get("target_table"),
+        body.get("target_column"), int(samples or 10),
+    )  # fmt: skip
+
+
+@api("viewer")
+async def flagged_records(request: HttpRequest) -> dict[str, Any]:
+    tpa, table = _required_pair(request.GET)
+    limit, offset = page_params(request, 100, 1000)
+    rule_name = text(request.GET, "rule_name", max_length=200)
+    return await flags.records(tpa, table, rule_name, flags.action_filter(request.GET.get("action")), limit, offset)
 
 
 @api("viewer")

@@ -11,6 +11,8 @@ def register_definitions() -> None:
     tpa_services.purge_after_commit.connect(tables.drop_tpa_tables)
     tpa_services.busy_checks.connect(tables.tpa_busy)
     bronze_services.clear_all_hooks.connect(tables.drop_all_registered_tables)
+    for table in ("QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_BATCHES"):
+        bronze_services.derived_tables.connect(f"SILVER.{table}")
 
 
 class SilverConfig(AppConfig):

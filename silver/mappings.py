@@ -8,12 +8,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bronze.services import source_fields
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.warehouse import Transaction, identifiers, warehouse
-from medallion.warehouse.identifiers import quote
+from medallion.warehouse.identifiers import quote, string_literal
 from silver.expressions import ExpressionError, compile_expression
 from silver.schemas import schema_columns
 from silver.tables import physical_name
@@ -155,14 +156,31 @@ def checked_source_field(value: object) -> str:
     return value
 
 
-def checked_expression(value: object) -> str | None:
-    """The expression text after the allow-list check (variable `src` is the source value); None when empty."""
+def field_sql(field: str) -> str:
+    """A raw record's field as text."""
+    return f"RAW_DATA[{string_literal(field)}]::VARCHAR"
+
+
+def expression_variables(source_field: str, record_fields: Iterable[str]) -> dict[str, str]:
+    """What a mapping expression may name: `src`, the mapping's source field, and every field of the same record
+    by its own name (double-quoted when it is not a plain name, e.g. "First Name"); names are case-insensitive,
+    so a field whose name differs from another's only by case is left out."""
+    variables, taken = {"src": field_sql(source_field)}, {"SRC"}
+    for field in record_fields:
+        if field.upper() not in taken:
+            variables[field] = field_sql(field)
+            taken.add(field.upper())
+    return variables
+
+
+def checked_expression(value: object, record_fields: Iterable[str] = ()) -> str | None:
+    """The expression text after the allow-list check (`src` and the record's fields); None when empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
         raise validation_error("transformation_logic", "Must be a string.", code="invalid_transformation_logic")
     try:
-        compile_expression(value, variables={"src": '"SRC"'})
+        compile_expression(value, variables=expression_variables("src", record_fields))
     except ExpressionError as error:
         raise validation_error("transformation_logic", str(error), code="invalid_transformation_logic") from None
     return value.strip()
@@ -196,7 +214,7 @@ async def _checked_manual(body: Mapping[str, Any]) -> dict[str, Any]:
     table = columns[0]["TABLE_NAME"]
     await require_active_tpa(code)
     target = _target_column(columns, body["target_column"], table)
-    expression = checked_expression(body.get("transformation_logic"))
+    expression = checked_expression(body.get("transformation_logic"), await source_fields(code))
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         raise validation_error("description", "Must be a string.")
@@ -325,7 +343,7 @@ async def update_mapping(mapping_id: int, body: Mapping[str, Any], *, user: str 
     if "target_column" in body:
         after["TARGET_COLUMN"] = _target_column(columns, body["target_column"], current["TARGET_TABLE"])
     if "transformation_logic" in body:
-        expression = checked_expression(body["transformation_logic"])
+        expression = checked_expression(body["transformation_logic"], await source_fields(current["TPA"]))
         after["TRANSFORMATION_LOGIC"] = after["TRANSFORM_EXPRESSION"] = expression
     if "description" in body:
         if body["description"] is not None and not isinstance(body["description"], str):

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from medallion.errors import validation_error
-from medallion.warehouse import identifiers, warehouse
+from medallion.warehouse import warehouse
 from silver.transform import Outcome, transform
-from silver.transform_catalog import PhysicalTable, physical_table
+from silver.transform_catalog import PhysicalTable, counted_page, physical_table
 from silver.viewer import csv_stream
 
 STATUSES = ("QUARANTINED", "RELEASED")
@@ -40,16 +40,12 @@ LISTED = (
 async def records(tpa: object, table: object, status: str | None, limit: int, offset: int) -> dict[str, Any]:
     physical = await physical_table(tpa, table)
     where, params = _where(physical, status)
-    wh = warehouse()
-    total = await wh.fetch_value(f"SELECT COUNT(*) AS N FROM SILVER.QUARANTINE WHERE {where}", params)
-    rows = await wh.fetch_all(
-        f"SELECT {', '.join(LISTED)} FROM SILVER.QUARANTINE WHERE {where} "
-        f"ORDER BY QUARANTINED_AT DESC, RECORD_ID {identifiers.limit(limit, offset)}",
-        params,
+    total, rows = await counted_page(
+        "SILVER.QUARANTINE", ", ".join(LISTED), where, params, "QUARANTINED_AT DESC, RECORD_ID", limit, offset
     )
     for row in rows:
         row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]
-    return {"data": rows, "total_count": int(total or 0), "limit": limit, "offset": offset, "table_name": physical.name}
+    return {"data": rows, "total_count": total, "limit": limit, "offset": offset, "table_name": physical.name}
 
 
 async def export(tpa: object, table: object, status: str | None) -> tuple[str, AsyncIterator[str]]:

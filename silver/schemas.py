@@ -94,6 +94,13 @@ def parse_data_type(value: object) -> DataType:
     )
 
 
+def type_family(data_type: str) -> str:
+    """text, number, date, ... of a declared type or of a type the warehouse catalogue reports (e.g. DECIMAL(18,2),
+    TIMESTAMP WITH TIME ZONE): what a physical column must keep to hold its definition's values."""
+    name = re.match(r"\s*([A-Za-z_]*)", data_type).group(1).upper()  # type: ignore[union-attr]
+    return _FAMILIES.get(name, name.lower())
+
+
 def normalize_default(value: object, data_type: DataType) -> str | None:
     """The stored default (None for none), checked against the type; 422 invalid_default_value otherwise."""
     if value is None:
@@ -365,7 +372,8 @@ async def _add_to_physical_tables(
 
 
 async def update_column(schema_id: int, body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
-    """S5: change type, nullability, default or description; physical tables are not altered."""
+    """S5: change type, nullability, default or description; a new type or default is applied to empty physical
+    tables (see _apply_to_physical_tables)."""
     changes = {key: body[key] for key in ("data_type", "nullable", "default_value", "description") if key in body}
     if not changes:
         raise validation_error("data_type", "Give at least one of data_type, nullable, default_value, description.")
@@ -390,20 +398,61 @@ async def update_column(schema_id: int, body: Mapping[str, Any], *, user: str | 
         )
         before = {key: current[key] for key in after}
         await audit.record(user, "UPDATE", "TARGET_SCHEMA", schema_id, before=before, after=after, within=tx)
+    not_updated = await _apply_to_physical_tables(current, after, physical)
     await invalidate(*CACHE_NAMESPACES)
-    return {"schema_id": schema_id, "physical_tables_not_updated": physical}
+    return {"schema_id": schema_id, "physical_tables_not_updated": not_updated}
 
 
-async def _refuse_type_change_with_data(column: Mapping[str, Any], physical: list[str]) -> None:
+async def _apply_to_physical_tables(
+    current: Mapping[str, Any], after: Mapping[str, Any], physical: list[str]
+) -> list[str]:
+    """A new type or default is applied to the physical column by rebuilding it, in the empty tables only (a type
+    change with data was refused before); returns the tables that keep the old column. Transforms take
+    defaults from the definition, so a table with data that keeps an old physical default still loads right."""
+    if (after["DATA_TYPE"], after["DEFAULT_VALUE"]) == (current["DATA_TYPE"], current["DEFAULT_VALUE"]):
+        return []
+    column = {**current, **after}
+    empty = set(physical) - await _tables_with_rows(physical)
+    not_updated = []
+    for name in physical:
+        if name not in empty:
+            not_updated.append(name)
+            continue
+        try:
+            await _drop_physical_column(name, current["COLUMN_NAME"])
+            await warehouse().execute(
+                f"ALTER TABLE {quote('SILVER', name)} ADD COLUMN {column_ddl(column, for_alter=True)}"
+            )
+        except WarehouseError:
+            not_updated.append(name)
+    return not_updated
+
+
+async def _tables_with_rows(physical: list[str]) -> set[str]:
     if not physical:
-        return
+        return set()
     rows = await warehouse().fetch_all(
         "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'SILVER' AND ROW_COUNT > 0 "
         f"AND TABLE_NAME IN ({', '.join('?' for _ in physical)}) ORDER BY TABLE_NAME",
         physical,
     )
-    if rows:
-        names = ", ".join(row["TABLE_NAME"] for row in rows)
+    return {row["TABLE_NAME"] for row in rows}
+
+
+async def _drop_physical_column(table: str, column: str) -> None:
+    present = await warehouse().fetch_one(
+        "SELECT 1 AS X FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'SILVER' AND TABLE_NAME = ? "
+        "AND COLUMN_NAME = ?",
+        (table, column),
+    )
+    if present:
+        await warehouse().execute(f"ALTER TABLE {quote('SILVER', table)} DROP COLUMN {quote(column_name(column))}")
+
+
+async def _refuse_type_change_with_data(column: Mapping[str, Any], physical: list[str]) -> None:
+    with_rows = await _tables_with_rows(physical)
+    if with_rows:
+        names = ", ".join(sorted(with_rows))
         raise conflict(
             "schema_in_use",
             f"The type of {column['COLUMN_NAME']} cannot change while physical tables hold data ({names}); "
@@ -412,7 +461,7 @@ async def _refuse_type_change_with_data(column: Mapping[str, Any], physical: lis
 
 
 async def delete_column(schema_id: int, *, user: str | None) -> int:
-    """S6: remove the definition and every mapping (all TPAs) to it; physical tables keep the column."""
+    """S6: remove the definition and every mapping (all TPAs) to it, and the column from the physical tables."""
     async with warehouse().transaction() as tx:
         current = await _column(schema_id, tx)
         mappings = await tx.execute(
@@ -421,6 +470,8 @@ async def delete_column(schema_id: int, *, user: str | None) -> int:
         )
         await tx.execute("DELETE FROM SILVER.TARGET_SCHEMAS WHERE SCHEMA_ID = ?", (schema_id,))
         await audit.record(user, "DELETE", "TARGET_SCHEMA", schema_id, before=current, within=tx)
+    for physical in await _physical_tables(current["TABLE_NAME"]):
+        await _drop_physical_column(physical, current["COLUMN_NAME"])
     await invalidate(*CACHE_NAMESPACES)
     return mappings
 

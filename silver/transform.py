@@ -20,15 +20,17 @@ from typing import Any
 
 from django.conf import settings
 
+from bronze.services import source_fields
 from medallion import audit, stream
 from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, identifiers, warehouse
-from medallion.warehouse.identifiers import quote, string_literal
+from medallion.warehouse.identifiers import quote
 from silver import claim_versions, quality, schemas, tables
 from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
+from silver.mappings import expression_variables, field_sql
 from silver.rules import CompiledRule, active_rules, compile_rules
 from silver.transform_catalog import (
     Column,
@@ -40,6 +42,7 @@ from silver.transform_catalog import (
     table_columns,
     tables_of,
 )
+from tpa.conversions import Conversions, conversions_of
 from tpa.services import get_tpa, list_tpas, require_active_tpa
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ class Plan:
     sources: dict[str, Source]
     rules: list[CompiledRule]
     mode: str
+    conversions: Conversions
     record_ids: tuple[int, ...] = ()
     source_files: tuple[str, ...] = ()
 
@@ -253,7 +257,9 @@ async def _plan(
     rules = compile_rules(await active_rules(code, physical.schema_table), loadable) if apply_rules else []
     mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
-    return Plan(physical, loadable, column_sources(mappings), rules, mode, release_ids or (), files)
+    conversions = await conversions_of(code)
+    sources = column_sources(mappings, await source_fields(code))
+    return Plan(physical, loadable, sources, rules, mode, conversions, release_ids or (), files)
 
 
 SOURCE_FILE_KEY = "CAST(r.QUEUE_ID AS VARCHAR) || '|' || COALESCE(r.SHEET_NAME, '')"
@@ -276,13 +282,14 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def column_sources(mappings: list[dict[str, Any]]) -> dict[str, Source]:
+def column_sources(mappings: list[dict[str, Any]], record_fields: list[str]) -> dict[str, Source]:
     by_column: dict[str, list[tuple[str, str, GuardedConversion | None]]] = {}
     for mapping in mappings:
-        field_value = f"RAW_DATA[{string_literal(mapping['SOURCE_FIELD'])}]::VARCHAR"
+        field_value = field_sql(mapping["SOURCE_FIELD"])
         expression = mapping["TRANSFORM_EXPRESSION"]
+        variables = expression_variables(mapping["SOURCE_FIELD"], record_fields)
         try:
-            guarded = compile_guarded_conversion(expression, variables={"src": field_value}) if expression else None
+            guarded = compile_guarded_conversion(expression, variables=variables) if expression else None
         except ExpressionError as error:
             raise validation_error(
                 "transformation_logic",
@@ -390,7 +397,7 @@ def _stage_sql(plan: Plan, stage: str) -> Sql:
         [plan.table.tpa, json.dumps(list(plan.source_files))],
     )
     _add_scope(raw, plan)
-    typed = _wrap(raw, [_typed(index, column) for index, column in enumerate(plan.columns)])
+    typed = _wrap(raw, [_typed(index, column, plan.conversions) for index, column in enumerate(plan.columns)])
     checked = _wrap(typed, [_rule_columns(rule, plan.columns) for rule in plan.rules])
     final = _final_projection(plan)
     return Sql(f"CREATE TABLE {stage} AS SELECT {final.text} FROM ({checked.text}) AS s", checked.params)
@@ -432,33 +439,54 @@ def _wrap(inner: Sql, projections: list[Sql]) -> Sql:
     )
 
 
-DATE_FORMATS = ("MM/DD/YYYY", "YYYYMMDD", "DD-MON-YYYY", "MM-DD-YYYY")
-MONEY_PATTERN = "^-?[$]?-?[0-9]{1,3}(,[0-9]{3})*([.][0-9]+)?$|^-?[$]?[0-9]+([.][0-9]+)?$"
-# Every date spelling with a time of day, then without one.
-TIMESTAMP_FORMATS = (
-    "YYYY-MM-DD HH24:MI:SS",
-    'YYYY-MM-DD"T"HH24:MI:SS',
-    *(f"{pattern} HH24:MI:SS" for pattern in DATE_FORMATS),
-    "YYYY-MM-DD",
-    *DATE_FORMATS,
-)
+# Date spellings by the TPA's day-month order (ISO and compact dates read the same either way).
+DATE_FORMATS = {
+    "MDY": ("MM/DD/YYYY", "YYYYMMDD", "DD-MON-YYYY", "MM-DD-YYYY"),
+    "DMY": ("DD/MM/YYYY", "YYYYMMDD", "DD-MON-YYYY", "DD-MM-YYYY", "DD.MM.YYYY"),
+}
+# Amounts with '$' and thousands separators, by the TPA's decimal mark: (pattern, thousands separator).
+MONEY_PATTERNS = {
+    False: ("^-?[$]?-?[0-9]{1,3}(,[0-9]{3})*([.][0-9]+)?$|^-?[$]?[0-9]+([.][0-9]+)?$", ","),
+    True: ("^-?[$]?-?[0-9]{1,3}([.][0-9]{3})*(,[0-9]+)?$|^-?[$]?[0-9]+(,[0-9]+)?$", "."),
+}
 
 
 SEMI_STRUCTURED_TYPES = {"VARIANT", "OBJECT", "ARRAY"}
 
 
-def converted(value: str, data_type: str) -> str:
-    """TRY_CAST, lenient with the spellings TPAs send: US and compact dates, money with '$' and thousands
-    separators. A value that still does not convert comes out NULL (and goes to quarantine)."""
+def timestamp_formats(date_formats: tuple[str, ...]) -> tuple[str, ...]:
+    """Every date spelling with a time of day, then without one."""
+    return (
+        "YYYY-MM-DD HH24:MI:SS",
+        'YYYY-MM-DD"T"HH24:MI:SS',
+        *(f"{pattern} HH24:MI:SS" for pattern in date_formats),
+        "YYYY-MM-DD",
+        *date_formats,
+    )
+
+
+def converted(value: str, data_type: str, conversions: Conversions = Conversions()) -> str:
+    """TRY_CAST, lenient with the spellings TPAs send, read by the TPA's conversion settings: dates in its
+    day-month order and compact, money with '$' and thousands separators and its decimal mark, accounting
+    negatives "(100.00)" when it writes them. A value that still does not convert comes out NULL (and goes
+    to quarantine)."""
     kind = data_type.split("(")[0].upper()
+    date_formats = DATE_FORMATS[conversions.date_order]
     if kind == "DATE":
-        formats = ", ".join(f"TRY_TO_DATE({value}, '{pattern}')" for pattern in DATE_FORMATS)
+        formats = ", ".join(f"TRY_TO_DATE({value}, '{pattern}')" for pattern in date_formats)
         return f"COALESCE(TRY_TO_DATE(LEFT({value}, 10), 'YYYY-MM-DD'), {formats})"
     if kind == "TIMESTAMP_NTZ":
-        return "COALESCE(" + ", ".join(f"TRY_TO_TIMESTAMP({value}, '{p}')" for p in TIMESTAMP_FORMATS) + ")"
+        patterns = timestamp_formats(date_formats)
+        return "COALESCE(" + ", ".join(f"TRY_TO_TIMESTAMP({value}, '{p}')" for p in patterns) + ")"
     if kind in {"NUMBER", "FLOAT", "DECIMAL", "INTEGER"}:
-        money = f"REPLACE(REPLACE(TRIM({value}), '$', ''), ',', '')"
-        return f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
+        text = f"TRIM({value})"
+        if conversions.accounting_negatives:
+            text = f"IFF(REGEXP_LIKE({text}, '^[(].+[)]$'), '-' || SUBSTR({text}, 2, LENGTH({text}) - 2), {text})"
+        pattern, thousands = MONEY_PATTERNS[conversions.decimal_comma]
+        money = f"REPLACE(REPLACE({text}, '$', ''), '{thousands}', '')"
+        if conversions.decimal_comma:
+            money = f"REPLACE({money}, ',', '.')"
+        return f"TRY_CAST(IFF(REGEXP_LIKE({text}, '{pattern}'), {money}, {text}) AS {data_type})"
     return try_cast_text(value, data_type)
 
 
@@ -471,12 +499,11 @@ def try_cast_text(value: str, data_type: str) -> str:
     return f"TRY_CAST(TO_VARCHAR({value}) AS {data_type})"
 
 
-def _typed(index: int, column: Column) -> Sql:
+def _typed(index: int, column: Column, conversions: Conversions) -> Sql:
     default = _default(column)
+    value = converted(_raw(index), column.data_type, conversions)
     return Sql(
-        f"CASE WHEN {_raw(index)} IS NULL THEN {default.text} ELSE {converted(_raw(index), column.data_type)} END "
-        f"AS {quote(column.name)}",
-        default.params,
+        f"CASE WHEN {_raw(index)} IS NULL THEN {default.text} ELSE {value} END AS {quote(column.name)}", default.params
     )
 
 

@@ -1,11 +1,12 @@
 """Look-ups the transform, rules, quality and viewer modules share: the physical table of a (TPA, schema
 table), its schema columns, its approved mappings and the columns the physical table really has."""
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from medallion.warehouse import warehouse
+from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name
 from silver import mappings, schemas, tables
 
@@ -86,3 +87,50 @@ async def table_columns(table: PhysicalTable) -> list[Column]:
 
 async def approved_mappings(tpa: str, table: str) -> list[dict[str, Any]]:
     return await mappings.approved_mappings(tpa, table)
+
+
+async def column_drift() -> list[str]:
+    """How each registered physical table's columns differ from its schema definition: a declared column that is
+    missing, a column that is not declared (metadata columns aside), a column of another type family."""
+    registered, physical, declared = await asyncio.gather(
+        warehouse().fetch_all("SELECT TABLE_NAME, SCHEMA_TABLE FROM SILVER.CREATED_TABLES ORDER BY TABLE_NAME"),
+        warehouse().fetch_all(
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'SILVER'"
+        ),
+        schemas.list_schema_columns(),
+    )
+    found: dict[str, dict[str, str]] = {}
+    for row in physical:
+        found.setdefault(row["TABLE_NAME"], {})[row["COLUMN_NAME"].upper()] = row["DATA_TYPE"]
+    wanted: dict[str, dict[str, str]] = {}
+    for row in declared:
+        wanted.setdefault(row["TABLE_NAME"], {})[row["COLUMN_NAME"]] = row["DATA_TYPE"]
+    drift = []
+    for table in registered:
+        name, has = table["TABLE_NAME"], found.get(table["TABLE_NAME"])
+        if has is None:
+            continue  # a missing table is reported as missing, not as drift
+        declared_columns = wanted.get(table["SCHEMA_TABLE"], {})
+        drift += [f"{name}.{column} is missing" for column in declared_columns if column not in has]
+        drift += [
+            f"{name}.{column} is not in the definition" for column in has
+            if column not in declared_columns and column not in METADATA_COLUMNS
+        ]  # fmt: skip
+        drift += [
+            f"{name}.{column} is {has[column]}, the definition says {data_type}"
+            for column, data_type in declared_columns.items()
+            if column in has and schemas.type_family(has[column]) != schemas.type_family(data_type)
+        ]
+    return drift
+
+
+async def counted_page(
+    table: str, columns: str, where: str, params: list[Any], order: str, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """(rows matching `where` in `table`, one page of them in `order`) for the record lists of a Silver table."""
+    wh = warehouse()
+    total = await wh.fetch_value(f"SELECT COUNT(*) AS N FROM {table} WHERE {where}", params)
+    rows = await wh.fetch_all(
+        f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order} {identifiers.limit(limit, offset)}", params
+    )
+    return int(total or 0), rows

@@ -16,6 +16,7 @@ urlpatterns = [
     path("silver/data", views.data_page, name="silver-data"),
     path("silver/quality", views.quality_page, name="silver-quality"),
     path("silver/quarantine", views.quarantine_page, name="silver-quarantine"),
+    path("silver/flags", views.flags_page, name="silver-flags"),
     path("silver/lineage/<int:record_id>", views.lineage_page, name="silver-lineage"),
 ]
 
@@ -31,6 +32,7 @@ api_urlpatterns = [
     path("silver/tables/delete", dispatch(DELETE=api.delete_table)),
     path("silver/mappings", dispatch(GET=api.list_mappings, POST=api.create_mapping)),
     path("silver/mappings/validate", dispatch(GET=api.validate_mappings)),
+    path("silver/mappings/preview", dispatch(POST=api.preview_expression)),
     path("silver/mappings/auto-ml", dispatch(POST=api.auto_map_ml)),
     path("silver/mappings/auto-llm", dispatch(POST=api.auto_map_llm)),
     path("silver/mappings/builtin/x12-837", dispatch(POST=api.builtin_837_mapping)),
@@ -51,6 +53,7 @@ api_urlpatterns = [
     path("silver/quality/trends", dispatch(GET=api.quality_trends)),
     path("silver/quality/metrics", dispatch(GET=api.quality_metrics)),
     path("silver/quarantine", dispatch(GET=api.quarantine_records)),
+    path("silver/flags", dispatch(GET=api.flagged_records)),
     path("silver/claims/<str:claim_id>/versions", dispatch(GET=api.claim_history)),
     path("silver/lineage/records/<int:record_id>", dispatch(GET=api.record_lineage)),
     path("silver/quarantine/export", dispatch(GET=api.quarantine_export)),

@@ -13,7 +13,7 @@ from medallion.errors import ApiError, validation_error
 from medallion.http import username
 from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
-from silver import forms, lineage, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import flags, forms, lineage, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
 from tpa.services import get_tpa
 
@@ -229,8 +229,12 @@ async def data_page(request: HttpRequest) -> HttpResponse:
             result, context["error"] = None, error.detail
         context |= {"result": result, "browse": browse}
         if result:
+            marks = await flags.rules_by_record(chosen, [row["_RECORD_ID"] for row in result["data"]])
             context |= {
-                "rows": [(row.get("_RECORD_ID"), [row[name] for name in result["columns"]]) for row in result["data"]],
+                "rows": [
+                    (row.get("_RECORD_ID"), [row[name] for name in result["columns"]], marks.get(row["_RECORD_ID"], []))
+                    for row in result["data"]
+                ],
                 "pager": window.of(result["total_count"]),
             }
     return await render_page(request, "silver/data.html", context)
@@ -257,6 +261,27 @@ async def quality_page(request: HttpRequest) -> HttpResponse:
             "metrics": metrics,
         }
     return await render_page(request, "silver/quality.html", context)
+
+
+@page("viewer")
+async def flags_page(request: HttpRequest) -> HttpResponse:
+    code, tables, chosen = await _selection(request)
+    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen, "actions": flags.ACTIONS}
+    if chosen:
+        window = pager(request, 100)
+        rule_name = request.GET.get("rule_name") or None
+        try:
+            action = flags.action_filter(request.GET.get("action"))
+        except ApiError as error:
+            context["error"], action = error.detail, None
+        result = await flags.records(chosen.tpa, chosen.schema_table, rule_name, action, window.limit, window.offset)
+        context |= {
+            "result": result,
+            "rule_name": rule_name or "",
+            "action": action or "",
+            "pager": window.of(result["total_count"]),
+        }
+    return await render_page(request, "silver/flags.html", context)
 
 
 @page("viewer")

@@ -1,3 +1,4 @@
+import asyncio
 import os
 import subprocess
 import sys
@@ -174,3 +175,29 @@ def test_django_tables_on_postgresql(postgres_url, settings, tmp_path):
         timeout=120,
     ).stdout.strip()
     assert token.startswith("mdl_") and len(token.splitlines()) == 1
+
+
+async def test_readiness_includes_the_warehouse_with_a_short_timeout(anonymous_client, monkeypatch):
+    from medallion import api
+    from medallion.warehouse import WarehouseUnavailable
+
+    wh = warehouse()
+    asked = []
+
+    async def down(timeout: float) -> None:
+        asked.append(timeout)
+        raise WarehouseUnavailable("connection refused")
+
+    async def hanging(timeout: float) -> None:
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(api, "READY_WAREHOUSE_TIMEOUT", 0.2)
+    monkeypatch.setattr(wh, "ping", down)
+    response = await anonymous_client.get("/api/health/ready")
+    assert response.status_code == 503 and asked == [0.2]
+    assert response.json()["status"] == "not_ready"
+    assert response.json()["reason"] == "warehouse: WarehouseUnavailable"
+
+    monkeypatch.setattr(wh, "ping", hanging)
+    response = await anonymous_client.get("/api/health/ready")
+    assert response.status_code == 503 and response.json()["reason"] == "warehouse: no answer within 0.2 s"

@@ -1,4 +1,6 @@
+import asyncio
 import hashlib
+import json
 
 import pytest
 
@@ -211,3 +213,56 @@ async def test_upload_page_lists_active_tpas(operator_client, viewer_client, tpa
     assert response.status_code == 200
     assert tpa in response.content.decode()
     assert (await viewer_client.get("/bronze/upload")).status_code == 403
+
+
+async def _chunked_post(client, path: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    """POST through the ASGI application the way a chunked client sends it: no Content-Length, several chunks."""
+    from asgiref.sync import sync_to_async
+
+    from medallion.asgi import application
+    from medallion.models import ApiToken
+
+    _, token = await sync_to_async(ApiToken.issue)(client.user)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"transfer-encoding", b"chunked"),
+                    (b"content-type", content_type.encode()), (b"authorization", f"Bearer {token}".encode())],
+    }  # fmt: skip
+    chunks = [body[i : i + 7] for i in range(0, len(body), 7)]
+    messages = [{"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks]
+    messages.append({"type": "http.request", "body": b"", "more_body": False})
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # the client stays connected until the answer
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await application(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+
+
+async def test_a_chunked_upload_without_content_length_is_stored(operator_client, tpa):
+    body, content_type = multipart({"tpa": tpa}, [("file", "chunked.csv", CSV)])
+
+    status, answer = await _chunked_post(operator_client, "/api/bronze/upload", body, content_type)
+
+    assert (status, answer["file_name"], answer["size"]) == (201, "chunked.csv", len(CSV)), answer
+    assert (await entry(tpa, "chunked.csv"))["CONTENT_HASH"] == hashlib.sha256(CSV).hexdigest()
+
+
+async def test_a_chunked_upload_over_the_limit_is_413(operator_client, tpa, settings):
+    settings.UPLOAD_MAX_BYTES = 10
+    body, content_type = multipart({"tpa": tpa}, [("file", "big.csv", CSV * 4000)])
+
+    status, answer = await _chunked_post(operator_client, "/api/bronze/upload", body, content_type)
+
+    assert (status, answer["code"]) == (413, "file_too_large")
+    assert await entry(tpa, "big.csv") is None

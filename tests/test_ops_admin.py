@@ -6,7 +6,7 @@ from django.test import AsyncClient
 
 from medallion import events
 from medallion.task_registry import TASKS, register_task
-from medallion.warehouse import warehouse
+from medallion.warehouse import migrate, warehouse
 from medallion.warehouse.migrate import Migration, discover
 from ops import schema_check
 from ops.clear_data import clear_all_preview
@@ -108,16 +108,24 @@ async def test_schema_validation_shape(admin_client, viewer_client):
     assert report["overall_status"] in {"COMPLETE", "INCOMPLETE"}
 
 
-async def test_schema_validation_reports_unapplied_ddl(admin_client, monkeypatch, tmp_path):
-    ddl = tmp_path / "0599_gold_extra.sql"
-    ddl.write_text(
-        "CREATE TABLE IF NOT EXISTS GOLD.NOT_THERE_YET (ID INTEGER);\nALTER TABLE OPS.TASKS ADD COLUMN X INT;\n"
-    )
-    alter_only = tmp_path / "0598_alter.sql"
-    alter_only.write_text("ALTER TABLE OPS.TASKS ADD COLUMN Y INT;\n")
-    extra = [Migration(599, ddl.stem, ddl), Migration(598, alter_only.stem, alter_only)]
-    monkeypatch.setattr(schema_check, "discover", lambda: [*discover(), *extra])
+def extra_migrations(monkeypatch, folder: Path, scripts: dict[str, str], *modules: object) -> None:
+    """Migrations written to `folder` (file name -> DDL) that the given modules discover besides the real ones."""
+    extra = []
+    for name, text in scripts.items():
+        (folder / name).write_text(text)
+        extra.append(Migration(int(name[:4]), Path(name).stem, folder / name))
+    for module in modules:
+        monkeypatch.setattr(module, "discover", lambda: [*discover(), *extra])
     schema_check.declarations.cache_clear()
+
+
+async def test_schema_validation_reports_unapplied_ddl(admin_client, monkeypatch, tmp_path):
+    scripts = {
+        "0599_gold_extra.sql": "CREATE TABLE IF NOT EXISTS GOLD.NOT_THERE_YET (ID INTEGER);\n"
+        "ALTER TABLE OPS.TASKS ADD COLUMN X INT;\n",
+        "0598_alter.sql": "ALTER TABLE OPS.TASKS ADD COLUMN Y INT;\n",
+    }
+    extra_migrations(monkeypatch, tmp_path, scripts, schema_check)
     try:
         report = (await admin_client.get("/api/admin/validate-schema")).json()
     finally:
@@ -130,6 +138,35 @@ async def test_schema_validation_reports_unapplied_ddl(admin_client, monkeypatch
     checks = {c["check_name"]: c for c in report["critical_checks"]}
     assert checks["Warehouse DDL Version"]["status"] == "NOT READY"
     assert "0599_gold_extra" in checks["Warehouse DDL Version"]["details"]
+
+
+async def test_repair_recreates_a_dropped_table_with_its_later_columns_and_seed_rows(
+    admin_client, monkeypatch, tmp_path
+):
+    scripts = {
+        "9997_probe.sql": "CREATE TABLE IF NOT EXISTS OPS.REPAIR_PROBE (ID INTEGER);\n"
+        "INSERT INTO OPS.REPAIR_PROBE (ID) VALUES (7);\n",
+        "9998_probe_column.sql": "ALTER TABLE OPS.REPAIR_PROBE ADD COLUMN NOTE VARCHAR(10);\n",
+    }
+    extra_migrations(monkeypatch, tmp_path, scripts, migrate, schema_check)
+    wh = warehouse()
+    try:
+        await migrate.migrate(wh)
+        await wh.execute("DROP TABLE OPS.REPAIR_PROBE")
+        assert await migrate.migrate(wh) == [], "migrate applies each migration once: it cannot repair"
+        page = (await admin_client.get("/operations/schema")).content.decode()
+        assert "<code>OPS.REPAIR_PROBE</code>" in page and "warehouse_migrate --repair" in page
+
+        assert await migrate.repair(wh) == ["OPS.REPAIR_PROBE"]
+
+        assert await wh.fetch_all("SELECT ID, NOTE FROM OPS.REPAIR_PROBE") == [{"ID": 7, "NOTE": None}]
+        report = (await admin_client.get("/api/admin/validate-schema")).json()
+        assert "OPS.REPAIR_PROBE" not in report["missing_tables"]
+        assert await migrate.repair(wh) == []
+    finally:
+        schema_check.declarations.cache_clear()
+        await wh.execute("DROP TABLE IF EXISTS OPS.REPAIR_PROBE")
+        await wh.execute("DELETE FROM OPS.SCHEMA_VERSION WHERE VERSION IN (9997, 9998)")
 
 
 async def test_declared_objects_are_parsed_from_ddl():

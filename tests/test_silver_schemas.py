@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from medallion.errors import ApiError
+from medallion.warehouse import warehouse
 from silver.schemas import default_sql, normalize_default, parse_data_type
 from tests.test_silver_tables import INJECTIONS, canary, new_schema_table  # noqa: F401
 
@@ -317,3 +318,47 @@ async def test_csv_round_trip_is_lossless(operator_client, viewer_client, admin_
     after = await _columns(viewer_client, table)
     assert [meaning(row) for row in after] == [meaning(row) for row in before]
     assert meaning(after[0])[3] == "'N/A'"
+
+
+async def test_definition_changes_reach_empty_physical_tables_and_drift_is_reported(
+    operator_client, viewer_client, admin_client, tpa
+):
+    from tests.test_silver_tables import create_physical
+
+    table = await new_schema_table(operator_client, [("WHEN_SEEN", "DATE"), ("UNITS", "INTEGER")])
+    assert (await create_physical(operator_client, tpa, table)).status_code in (200, 201)
+    physical = f"{tpa}_{table}"
+    when_seen, units = await _columns(viewer_client, table)
+
+    changed = await operator_client.put(
+        f"/api/silver/schemas/{when_seen['SCHEMA_ID']}", {"data_type": "NUMBER(18,2)", "default_value": "0"},
+        "application/json",
+    )  # fmt: skip
+    assert changed.status_code == 200 and changed.json()["physical_tables_not_updated"] == []
+    assert (await operator_client.delete(f"/api/silver/schemas/{units['SCHEMA_ID']}")).status_code == 200
+
+    columns = {row["COLUMN_NAME"]: row for row in await _physical_types(physical)}
+    assert "UNITS" not in columns
+    assert columns["WHEN_SEEN"]["DATA_TYPE"].upper().startswith(("DECIMAL", "NUMBER"))
+    assert "0" in str(columns["WHEN_SEEN"]["COLUMN_DEFAULT"])
+    report = (await admin_client.get("/api/admin/validate-schema")).json()
+    drift = next(c for c in report["critical_checks"] if c["check_name"] == "Silver Table Columns")
+    assert physical not in drift["details"]
+
+    await warehouse().execute(f'ALTER TABLE SILVER."{physical}" ADD COLUMN STRAY VARCHAR')
+    await warehouse().execute(f'ALTER TABLE SILVER."{physical}" DROP COLUMN WHEN_SEEN')
+    report = (await admin_client.get("/api/admin/validate-schema")).json()
+    drift = next(c for c in report["critical_checks"] if c["check_name"] == "Silver Table Columns")
+    assert drift["status"] == "NOT READY" and report["overall_status"] == "INCOMPLETE"
+    assert f"{physical}.WHEN_SEEN is missing" in drift["details"]
+    assert f"{physical}.STRAY is not in the definition" in drift["details"]
+    await warehouse().execute(f'DROP TABLE SILVER."{physical}"')
+    await warehouse().execute("DELETE FROM SILVER.CREATED_TABLES WHERE TABLE_NAME = ?", (physical,))
+
+
+async def _physical_types(name: str) -> list[dict]:
+    return await warehouse().fetch_all(
+        "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_DEFAULT FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'SILVER' "
+        "AND TABLE_NAME = ?",
+        (name,),
+    )

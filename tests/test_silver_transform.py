@@ -387,3 +387,61 @@ async def test_a_value_an_expression_cannot_convert_is_quarantined_not_defaulted
         "SERVICE_DATE",
         f"cannot convert '13/45/2025' in the mapping expression {expression} of SERVICE_DATE",
     ) in reasons
+
+
+async def test_the_transform_reads_values_by_the_tpa_conversion_settings(operator_client, admin_client, claims):
+    page = await admin_client.post(
+        "/operations/tpas",
+        {"action": "conversions", "tpa_code": claims.tpa, "date_order": "DMY", "decimal_comma": "on",
+         "accounting_negatives": "on"},
+    )  # fmt: skip
+    assert page.status_code == 302
+    listing = (await admin_client.get("/operations/tpas")).content.decode()
+    assert "Dates and numbers: DMY, decimal comma, (negatives)" in listing
+    await claims.load(record("EU", paid="(1.234,50)", date="31/01/2024"))
+
+    result = await run(operator_client, claims)
+
+    assert result["records_quarantined"] == 0
+    row = next(r for r in await claims.rows() if r["CLAIM_ID"] == "EU")
+    assert (row["PAID_AMOUNT"], str(row["SERVICE_DATE"])) == (Decimal("-1234.50"), "2024-01-31")
+
+
+async def test_an_expression_may_use_other_fields_of_the_record(operator_client, tpa):
+    columns = ({"column_name": "CLAIM_ID", "data_type": "VARCHAR(40)"},)
+    fixture = await build_table(tpa, columns=columns, sources={})
+    await fixture.load({"Claim ID": "C1", "status": "paid", "Service Date": "2024-01-15"})
+    body = {"tpa": tpa, "target_table": fixture.schema_table, "target_column": "CLAIM_ID", "source_field": "Claim ID"}
+    refused = await operator_client.post(
+        "/api/silver/mappings", body | {"transformation_logic": "src || nope"}, content_type="application/json"
+    )
+    assert refused.status_code == 422 and "Unknown column nope" in refused.json()["detail"]
+    expression = "src || '-' || UPPER(status) || '-' || \"Service Date\""
+    created = await operator_client.post(
+        "/api/silver/mappings", body | {"transformation_logic": expression}, content_type="application/json"
+    )
+    assert created.status_code == 201, created.content
+
+    await run(operator_client, fixture)
+
+    values = {row["CLAIM_ID"] for row in await fixture.rows()}
+    assert "C1-PAID-2024-01-15" in values
+
+
+async def test_preview_evaluates_an_expression_on_the_tpa_sample_values(operator_client, viewer_client, claims):
+    await claims.load(record("P1", date="01/31/2024"), record("P2", date="13/45/2025"))
+    body = {
+        "tpa": claims.tpa, "source_field": "Service Date", "transformation_logic": "TO_DATE(src, 'MM/DD/YYYY')",
+        "target_table": claims.schema_table, "target_column": "SERVICE_DATE", "samples": 10,
+    }  # fmt: skip
+    response = await viewer_client.post("/api/silver/mappings/preview", body, content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    samples = {row["source_value"]: row for row in response.json()["samples"]}
+    assert samples["01/31/2024"]["typed_value"] == "2024-01-31" and samples["01/31/2024"]["problem"] is None
+    assert "could not convert" in samples["13/45/2025"]["problem"]
+    assert "could not convert" in samples["2024-01-15"]["problem"]  # the seed record, in another spelling
+    bad = await viewer_client.post(
+        "/api/silver/mappings/preview", body | {"transformation_logic": "(SELECT 1)"}, content_type="application/json"
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_transformation_logic"

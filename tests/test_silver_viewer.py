@@ -134,3 +134,37 @@ async def test_data_page_shows_rows_and_quarantine_page_lists_rejections(operato
         await operator_client.get(f"/silver/quarantine?tpa={claims.tpa}&table={claims.schema_table}")
     ).content
     assert b"cannot convert &#x27;many&#x27; to INTEGER in UNITS" in quarantined
+
+
+async def test_flagged_records_are_listed_filtered_and_marked_in_the_viewer(operator_client, viewer_client, tpa):
+    from tests.test_silver_transform_support import build_table, record
+
+    fixture = await build_table(tpa)
+    for name, parameters, action, extra in (
+        ("BIG", {"max": 100}, "FLAG", {}),
+        ("POSITIVE", {"min": 0}, "CORRECT", {"correction_expression": "ABS(PAID_AMOUNT)"}),
+    ):
+        body = {"tpa": tpa, "table_name": fixture.schema_table, "rule_name": name, "rule_type": "RANGE",
+                "target_column": "PAID_AMOUNT", "parameters": parameters, "action": action, **extra}  # fmt: skip
+        created = await operator_client.post("/api/silver/rules", body, content_type="application/json")
+        assert created.status_code == 201
+    await fixture.load(record("HUGE", paid="500"), record("NEG", paid="-5"), record("FINE", paid="5"))
+    body = {"tpa": tpa, "target_table": fixture.schema_table}
+    transformed = await operator_client.post("/api/silver/transform", body, content_type="application/json")
+    assert transformed.status_code == 200
+
+    query = f"/api/silver/flags?tpa={tpa}&table_name={fixture.schema_table}"
+    listed = (await viewer_client.get(query)).json()
+    assert listed["total_count"] == 2 and listed["rule_names"] == ["BIG", "POSITIVE"]
+    by_rule = {row["RULE_NAME"]: row for row in listed["data"]}
+    assert by_rule["BIG"]["RECORD"]["CLAIM_ID"] == "HUGE" and by_rule["BIG"]["ACTION"] == "FLAG"
+    assert by_rule["POSITIVE"]["RECORD"]["PAID_AMOUNT"] == 5 and by_rule["POSITIVE"]["ACTION"] == "CORRECT"
+    only_corrected = (await viewer_client.get(f"{query}&action=correct")).json()
+    assert [row["RECORD"]["CLAIM_ID"] for row in only_corrected["data"]] == ["NEG"]
+    assert (await viewer_client.get(f"{query}&rule_name=big")).json()["total_count"] == 1
+    assert (await viewer_client.get(f"{query}&action=nope")).status_code == 422
+
+    page = (await viewer_client.get(f"/silver/flags?tpa={tpa}&table={fixture.schema_table}&rule_name=BIG")).content
+    assert b"1 flagged record in" in page and b"HUGE" in page
+    viewer = (await viewer_client.get(f"/silver/data?tpa={tpa}&table={fixture.schema_table}")).content.decode()
+    assert viewer.count('class="flagged"') == 2 and "BIG (flag)" in viewer and "POSITIVE (correct)" in viewer

@@ -220,3 +220,22 @@ async def test_stage_paths_cannot_escape(make_warehouse, tmp_path):
         await wh.stage_put(source, "SRC", "../../escape.csv")
     with pytest.raises(QueryError):
         await wh.stage_list("NOT_A_STAGE")
+
+
+async def test_the_embedded_engine_runs_with_the_configured_memory_limit_and_threads():
+    import os
+
+    import duckdb
+    from django.conf import settings
+
+    from medallion.warehouse import warehouse
+
+    if not isinstance(warehouse().backend, EmbeddedBackend):
+        pytest.skip("embedded warehouse only")
+    row = await warehouse().fetch_one(
+        "SELECT CURRENT_SETTING('memory_limit') AS MEMORY, CURRENT_SETTING('threads') AS THREADS"
+    )
+    reference = duckdb.connect()
+    reference.execute(f"SET memory_limit = '{settings.WAREHOUSE_MEMORY_LIMIT}'")
+    assert row["MEMORY"] == reference.execute("SELECT CURRENT_SETTING('memory_limit')").fetchone()[0]
+    assert int(row["THREADS"]) == settings.WAREHOUSE_THREADS <= (os.cpu_count() or 1)

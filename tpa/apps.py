@@ -7,6 +7,7 @@ class TpaConfig(AppConfig):
 
     def ready(self) -> None:
         from medallion.rendering import page_context
-        from tpa import views
+        from tpa import conversions, services, views
 
         page_context.connect(views.tpa_selector)
+        services.purge_in_transaction.connect(conversions.purge_conversions)

@@ -8,7 +8,7 @@ from medallion.decorators import page
 from medallion.errors import ApiError
 from medallion.rendering import render_page
 from medallion.warehouse import WarehouseError
-from tpa import services
+from tpa import conversions, services
 
 
 @page("admin")
@@ -33,6 +33,17 @@ async def manage_tpas(request: HttpRequest) -> HttpResponse:
                     user=user,
                 )
                 messages.success(request, f"TPA {code} updated.")
+            elif action == "conversions":
+                await conversions.set_conversions(
+                    code,
+                    {
+                        "date_order": request.POST.get("date_order", ""),
+                        "decimal_comma": request.POST.get("decimal_comma") == "on",
+                        "accounting_negatives": request.POST.get("accounting_negatives") == "on",
+                    },
+                    user=user,
+                )
+                messages.success(request, f"Conversion settings of {code.upper()} saved; the next transform uses them.")
             elif action in {"activate", "deactivate"}:
                 await services.update_tpa(code, {"active": action == "activate"}, user=user)
                 messages.success(request, f"TPA {code} {action}d.")
@@ -44,7 +55,14 @@ async def manage_tpas(request: HttpRequest) -> HttpResponse:
         except ApiError as error:
             messages.error(request, error.detail)
         return HttpResponseRedirect(reverse("tpa-manage"))
-    return await render_page(request, "tpa/manage.html", {"all_tpas": await services.list_tpas()})
+    settings_by_tpa = await conversions.every_tpa_conversions()
+    tpas = [
+        {**tpa, "conversions": settings_by_tpa.get(tpa["TPA_CODE"], conversions.Conversions())}
+        for tpa in await services.list_tpas()
+    ]
+    return await render_page(
+        request, "tpa/manage.html", {"all_tpas": tpas, "date_orders": conversions.DATE_ORDERS.items()}
+    )
 
 
 async def tpa_selector() -> dict[str, Any]:

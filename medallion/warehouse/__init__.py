@@ -52,8 +52,9 @@ def build_backend(url: str) -> Backend:
         elif not path.is_absolute():
             path = settings.BASE_DIR / path
         return EmbeddedBackend(
-            path, settings.WAREHOUSE_DATABASE, settings.WAREHOUSE_STAGE_DIR, settings.WAREHOUSE_INJECT_LATENCY_MS
-        )
+            path, settings.WAREHOUSE_DATABASE, settings.WAREHOUSE_STAGE_DIR, settings.WAREHOUSE_INJECT_LATENCY_MS,
+            settings.WAREHOUSE_MEMORY_LIMIT, settings.WAREHOUSE_THREADS,
+        )  # fmt: skip
     if url.startswith("snowflake://"):
         from .backends.snowflake import SnowflakeBackend, connect_options_from_url
 

@@ -10,6 +10,18 @@ from django.apps import apps
 from .core import Warehouse
 
 MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.(sql|py)$")
+_OBJECT = r'"?([A-Za-z_][A-Za-z0-9_]*)"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?'
+DECLARED_OBJECT = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TRANSIENT\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?" + _OBJECT,
+    re.IGNORECASE,
+)
+# The object a statement of a SQL migration creates, alters or seeds.
+_STATEMENT_TARGET = re.compile(
+    r"^\s*(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TRANSIENT\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"|ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?|INSERT\s+INTO\s+)" + _OBJECT,
+    re.IGNORECASE,
+)
+LAYER_SCHEMA_NAMES = ("BRONZE", "SILVER", "GOLD", "OPS")
 BOOTSTRAP = (
     "CREATE SCHEMA IF NOT EXISTS OPS",
     "CREATE TABLE IF NOT EXISTS OPS.SCHEMA_VERSION (VERSION INTEGER NOT NULL, NAME VARCHAR NOT NULL, "
@@ -99,3 +111,47 @@ def _python_migration(path: Path) -> Callable[[Warehouse], Awaitable[None]]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.apply
+
+
+def declared_objects(text: str) -> tuple[str, ...]:
+    return tuple(f"{schema.upper()}.{name.upper()}" for schema, name in DECLARED_OBJECT.findall(text))
+
+
+async def existing_objects(wh: Warehouse) -> set[str]:
+    rows = await wh.fetch_all(
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES "
+        f"WHERE TABLE_SCHEMA IN ({', '.join('?' for _ in LAYER_SCHEMA_NAMES)})",
+        LAYER_SCHEMA_NAMES,
+    )
+    return {f"{row['TABLE_SCHEMA'].upper()}.{row['TABLE_NAME'].upper()}" for row in rows}
+
+
+async def repair(wh: Warehouse, report: Callable[[str], None] = lambda _line: None) -> list[str]:
+    """Recreate the tables and views of applied migrations that are missing (dropped by hand, say), which
+    `migrate` cannot do because it applies each migration once. In migration order, every statement of an
+    applied SQL migration that creates, alters or seeds a missing object runs again, so a recreated table gets
+    the columns later migrations added and its seed rows; then the applied Python migrations run again (they
+    must be idempotent). Returns the objects recreated."""
+    existing, done = await existing_objects(wh), await applied_versions(wh)
+    recreated: list[str] = []
+    applied = [m for m in discover() if m.version in done]
+    for migration in (m for m in applied if m.path.suffix == ".sql"):
+        for statement in split_statements(migration.path.read_text()):
+            target = _target(statement)
+            if target is None or target in existing:
+                continue
+            if DECLARED_OBJECT.match(statement.strip()):
+                recreated.append(target)
+                report(f"Recreating {target} ({migration.name})")
+            if target in recreated:
+                await wh.execute(statement)
+    if recreated:
+        for migration in (m for m in applied if m.path.suffix == ".py"):
+            await _python_migration(migration.path)(wh)
+        wh.close_idle_connections()
+    return recreated
+
+
+def _target(statement: str) -> str | None:
+    match = _STATEMENT_TARGET.match(statement)
+    return f"{match.group(1).upper()}.{match.group(2).upper()}" if match else None

@@ -126,8 +126,12 @@ class EmbeddedBackend(Backend):
 
     kind = "embedded"
 
-    def __init__(self, directory: Path, database: str, stage_dir: Path, inject_latency_ms: float = 0.0) -> None:
+    def __init__(
+        self, directory: Path, database: str, stage_dir: Path, inject_latency_ms: float = 0.0,
+        memory_limit: str = "1GB", threads: int = 2,
+    ) -> None:  # fmt: skip
         self.directory = directory
+        self.memory_limit, self.threads = memory_limit, threads
         self.database = database
         self.stage_dir = stage_dir
         self.inject_latency = inject_latency_ms / 1000
@@ -155,6 +159,8 @@ class EmbeddedBackend(Backend):
             ) from error
         connection = EmbeddedConnection(fake)
         self._search_app_schemas(connection)
+        connection.duck.execute(f"SET memory_limit = '{self.memory_limit}'")  # checked by settings
+        connection.duck.execute(f"SET threads = {int(self.threads)}")
         return connection
 
     def _search_app_schemas(self, connection: EmbeddedConnection) -> None:

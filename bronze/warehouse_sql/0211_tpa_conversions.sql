@@ -1,0 +1,9 @@
+-- How each TPA writes dates and numbers; a TPA without a row uses the defaults (MDY, decimal point, no (negatives)).
+CREATE TABLE IF NOT EXISTS BRONZE.TPA_CONVERSIONS (
+    TPA_CODE VARCHAR(50) NOT NULL,
+    DATE_ORDER VARCHAR(3) NOT NULL,
+    DECIMAL_COMMA BOOLEAN NOT NULL,
+    ACCOUNTING_NEGATIVES BOOLEAN NOT NULL,
+    UPDATED_BY VARCHAR(150),
+    UPDATED_AT TIMESTAMP_NTZ
+);
