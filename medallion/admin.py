@@ -6,7 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from medallion import caching
+from medallion.login import ThrottledAdminAuthenticationForm
 from medallion.models import ApiToken, CacheNamespace, hash_token, new_raw_token
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(ApiToken)

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from medallion import views
+from medallion.login import AuditedLogoutView, ThrottledLoginView
 
 admin.site.site_header = "Medallion administration"
 
@@ -17,8 +17,8 @@ urlpatterns = [
     path("api/", include("gold.api_urls")),
     path("api/", include("ops.api_urls")),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
-    path("accounts/login", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout", AuditedLogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("", views.home, name="home"),
     path("select-tpa", views.select_tpa, name="select-tpa"),
