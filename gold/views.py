@@ -5,7 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 
 from gold import charts, metrics, refresh, rules, services
 from medallion.api import api, boolean, created, json_object, page_params, text
-from medallion.csv_export import csv_chunks
+from medallion.csv_export import csv_chunks, csv_response
 from medallion.pages import page, render_page, selected_tpa
 from tpa.services import get_tpa
 
@@ -203,10 +203,7 @@ async def export_csv(request: HttpRequest, table_name: str) -> StreamingHttpResp
     table = _page_table(table_name)
     scope = (request.GET.get("tpa") or await _page_scope(request)).upper()
 
-    rows = csv_chunks(services.export_rows(table, scope))
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table.lower()}-{scope.lower()}.csv"'
-    return response
+    return csv_response(csv_chunks(services.export_rows(table, scope)), f"{table.lower()}-{scope.lower()}.csv")
 
 
 @page("viewer")

@@ -1,12 +1,18 @@
-"""Streamed CSV exports: one chunk per warehouse batch, cells neutralised against spreadsheet formulas."""
+"""CSV exports, whole or streamed one chunk per warehouse batch: every cell goes through `safe_cell`, every
+download name through `safe_filename`."""
 
 import csv
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from django.http import HttpResponse, StreamingHttpResponse
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_FILENAME_LENGTH = 120
 
 
 def safe_cell(value: Any) -> Any:
@@ -20,10 +26,51 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_lines(rows: Sequence[Sequence[Any]]) -> str:
+def restored_cell(value: str) -> str:
+    """The text `safe_cell` neutralised, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def read_records(text: str) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """The header and the records of an imported CSV, with neutralised cells restored."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = list(reader.fieldnames or [])
+    records = (
+        {key: restored_cell(value) if isinstance(value, str) else value for key, value in record.items()}
+        for record in reader
+    )
+    return header, records
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
+
+
+def safe_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A whole CSV document with every cell neutralised."""
+    return csv_lines([[safe_cell(value) for value in row] for row in (header, *rows)])
+
+
+def safe_filename(name: str) -> str:
+    """A download name of letters, digits, dot, dash and underscore only: no quote, CR/LF or path can reach
+    the Content-Disposition header, whatever a TPA code or table name holds."""
+    cleaned = _UNSAFE_FILENAME_CHARACTERS.sub("_", name).strip("._") or "export"
+    return cleaned[-MAX_FILENAME_LENGTH:]
+
+
+def csv_response(content: str | AsyncIterator[str], filename: str) -> HttpResponse | StreamingHttpResponse:
+    """A CSV download: a whole document or streamed chunks, under a safe file name."""
+    response: HttpResponse | StreamingHttpResponse
+    if isinstance(content, str):
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
+    return response
 
 
 async def csv_chunks(

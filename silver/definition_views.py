@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from medallion.api import api, body_or_query, created, integer, json_object, text
+from medallion.csv_export import csv_response
 from medallion.errors import ApiError, validation_error
 from medallion.pages import page, render_page, selected_tpa
 from silver import automap, llm, mappings, schemas, tables
@@ -192,12 +193,6 @@ async def update_mapping(request: HttpRequest, mapping_id: int) -> dict[str, Any
 # Pages
 
 
-def _csv_response(content: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _uploaded_text(request: HttpRequest) -> str:
     upload = request.FILES.get("file")
     if upload is None:
@@ -231,7 +226,7 @@ async def schemas_page(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def export_schemas(request: HttpRequest) -> HttpResponse:
-    return _csv_response(await schemas.export_csv(), "target_schemas.csv")
+    return csv_response(await schemas.export_csv(), "target_schemas.csv")
 
 
 @page("operator")
@@ -289,7 +284,7 @@ async def export_mappings(request: HttpRequest) -> HttpResponse:
     if not tpa:
         return HttpResponseRedirect("/silver/mappings")
     content = await mappings.export_csv(tpa, request.GET.get("table") or None)
-    return _csv_response(content, f"mappings_{tpa}.csv")
+    return csv_response(content, f"mappings_{tpa}.csv")
 
 
 @page("operator")

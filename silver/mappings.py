@@ -1,7 +1,5 @@
 """Field mappings: a TPA's Bronze source field -> a target column, optionally through a checked expression."""
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,6 +8,7 @@ from typing import Any
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
@@ -432,37 +431,35 @@ async def covered_by_approved(tpa: str, schema_table: str) -> tuple[set[str], se
 
 async def export_csv(tpa: object, target_table: str | None = None) -> str:
     code = (await get_tpa(tpa))["TPA_CODE"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((*CSV_HEADER, "MAPPING_METHOD", "CONFIDENCE_SCORE", "APPROVED"))
-    for row in await list_mappings(code, target_table):
-        expression = None if row["MAPPING_METHOD"] == "ML_AUTO" else row["TRANSFORMATION_LOGIC"]
-        writer.writerow(
+    return safe_csv(
+        (*CSV_HEADER, "MAPPING_METHOD", "CONFIDENCE_SCORE", "APPROVED"),
+        (
             (
                 row["SOURCE_FIELD"],
                 row["TARGET_TABLE"],
                 row["TARGET_COLUMN"],
-                expression or "",
+                ("" if row["MAPPING_METHOD"] == "ML_AUTO" else row["TRANSFORMATION_LOGIC"]) or "",
                 row["DESCRIPTION"] or "",
                 row["MAPPING_METHOD"],
                 "" if row["CONFIDENCE_SCORE"] is None else row["CONFIDENCE_SCORE"],
                 "Y" if row["APPROVED"] else "N",
             )
-        )
-    return out.getvalue()
+            for row in await list_mappings(code, target_table)
+        ),
+    )
 
 
 async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, Any]:
     """Create MANUAL (approved) mappings from CSV rows; every row is checked like S16 and errors name the line.
     Rows whose target already has an active mapping are skipped."""
     code = (await require_active_tpa(tpa))["TPA_CODE"]
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [key for key in CSV_HEADER[:3] if key not in (reader.fieldnames or [])]
+    header, records = read_records(text)
+    missing = [key for key in CSV_HEADER[:3] if key not in header]
     if missing:
         raise validation_error("file", f"The CSV header lacks {', '.join(missing)}.")
     taken = {(row["TARGET_TABLE"], row["TARGET_COLUMN"]) for row in await list_mappings(code)}
     mappings, skipped = [], 0
-    for line, record in enumerate(reader, start=2):
+    for line, record in enumerate(records, start=2):
         body = {
             "tpa": code,
             "source_field": record.get("SOURCE_FIELD"),

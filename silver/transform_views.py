@@ -1,10 +1,10 @@
-from collections.abc import AsyncIterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from gold.charts import format_percent, line_chart
 from medallion.api import api, body_or_query, boolean, created, integer, json_object, page_params, text
+from medallion.csv_export import csv_response
 from medallion.errors import ApiError, validation_error
 from medallion.pages import page, render_page, selected_tpa
 from silver import quality, quarantine, rules, transform, viewer
@@ -16,12 +16,6 @@ HISTORY_LIMIT = 50
 
 def _user(request: HttpRequest) -> str:
     return request.user.get_username()
-
-
-def _csv_response(filename: str, chunks: AsyncIterator[str]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _browse(source: Any) -> viewer.Browse:
@@ -99,7 +93,8 @@ async def silver_data(request: HttpRequest) -> dict[str, Any]:
 @api("viewer")
 async def silver_data_export(request: HttpRequest) -> StreamingHttpResponse:
     tpa, table = _required_pair(request.GET)
-    return _csv_response(*await viewer.export(tpa, table, _browse(request.GET)))
+    filename, chunks = await viewer.export(tpa, table, _browse(request.GET))
+    return csv_response(chunks, filename)
 
 
 @api("viewer")
@@ -177,7 +172,8 @@ async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
 async def quarantine_export(request: HttpRequest) -> StreamingHttpResponse:
     tpa, table = _required_pair(request.GET)
     status = quarantine.status_filter(request.GET.get("status") or None)
-    return _csv_response(*await quarantine.export(tpa, table, status))
+    filename, chunks = await quarantine.export(tpa, table, status)
+    return csv_response(chunks, filename)
 
 
 @api("operator")
