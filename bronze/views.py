@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from bronze import processing, services, uploads
-from medallion.api import accepted, api, created, json_body, json_object, page_params, text
+from medallion.api import MAX_INTEGER, accepted, api, created, integer, json_body, json_object, page_params, text
 from medallion.errors import ApiError, validation_error
 from medallion.pages import page, render_page, selected_tpa
 from medallion.warehouse.identifiers import STAGES
@@ -246,10 +246,7 @@ async def data_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     file_name = request.GET.get("file", "").strip()[:500] or None
     search = request.GET.get("q", "").strip()[:200] or None
-    try:
-        page_number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page_number = 1
+    page_number = int(integer(request.GET, "page", default=1, minimum=1, maximum=MAX_INTEGER // DATA_PAGE_SIZE) or 1)
     offset = (page_number - 1) * DATA_PAGE_SIZE
     rows = await services.raw_records(tpa, file_name, search, DATA_PAGE_SIZE, offset)
     for row in rows:

@@ -4,7 +4,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
 from gold import charts, metrics, refresh, rules, services
-from medallion.api import api, boolean, created, json_object, page_params, text
+from medallion.api import api, boolean, created, integer, json_object, page_params, text
 from medallion.csv_export import csv_chunks, csv_response
 from medallion.pages import page, render_page, selected_tpa
 from tpa.services import get_tpa
@@ -161,7 +161,7 @@ def dashboard_charts(data: dict[str, Any]) -> dict[str, str]:
 async def analytics_page(request: HttpRequest) -> HttpResponse:
     scope = await _page_scope(request)
     table = _page_table(request.GET.get("table"))
-    offset = max(0, int(request.GET["offset"])) if request.GET.get("offset", "").isdigit() else 0
+    offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
     data, rows, total, runs = await asyncio.gather(
         services.dashboard(scope),
         services.analytics_rows(table, scope, DASHBOARD_PAGE_SIZE, offset),

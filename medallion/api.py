@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
@@ -22,6 +22,8 @@ from medallion.warehouse.identifiers import InvalidIdentifier
 log = logging.getLogger("medallion.api")
 
 View = Callable[..., Awaitable[Any]]
+# No parameter needs more: it is the largest integer JSON carries exactly, and well inside the warehouse's.
+MAX_INTEGER = 2**53
 __all__ = ["ApiError", "conflict", "not_found", "validation_error"]
 
 
@@ -107,6 +109,10 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                 return error_response(request, error.status, error.code, error.detail, error.errors)
             except InvalidIdentifier as error:
                 return error_response(request, 422, "validation_error", str(error))
+            except RequestDataTooBig:
+                return error_response(request, 413, "payload_too_large", "The request body is too large.")
+            except SuspiciousOperation as error:
+                return error_response(request, 400, "malformed_request", _suspicious_detail(error))
             except WarehouseUnavailable as error:
                 return error_response(request, 503, "upstream_unavailable", str(error))
             except WarehouseTimeout as error:
@@ -133,6 +139,13 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def _suspicious_detail(error: SuspiciousOperation) -> str:
+    """Django's messages for too many fields or files are safe to show; anything else stays generic."""
+    if type(error).__name__ in {"TooManyFieldsSent", "TooManyFilesSent"}:
+        return str(error)
+    return "The request was refused as malformed."
 
 
 def dispatch(**views: View) -> View:
@@ -166,6 +179,8 @@ def json_body(request: HttpRequest) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "malformed_request", "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_request", "The JSON body is nested too deeply.") from None
 
 
 def json_object(request: HttpRequest) -> dict[str, Any]:
@@ -220,8 +235,10 @@ def integer(
         number = int(value)
     except (TypeError, ValueError):
         raise validation_error(name, "Must be an integer.") from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise validation_error(name, f"Must be between {minimum} and {maximum}.")
+    low = -MAX_INTEGER if minimum is None else minimum
+    high = MAX_INTEGER if maximum is None else maximum
+    if not low <= number <= high:
+        raise validation_error(name, f"Must be between {low} and {high}.")
     return number
 
 

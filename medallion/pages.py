@@ -5,11 +5,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from medallion.errors import ApiError
 from medallion.roles import has_role, role_of
 from medallion.warehouse import WarehouseError
+from medallion.warehouse.identifiers import InvalidIdentifier
 
 PageView = Callable[..., Awaitable[HttpResponse]]
 SELECTED_TPA_KEY = "selected_tpa"
@@ -28,12 +31,29 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
                 return render(request, "403.html", {"user": user, "role": request.role, "required": role}, status=403)
             try:
                 return await view(request, *args, **kwargs)
+            except ApiError as error:
+                return await request_error(request, error.status, error.detail)
+            except InvalidIdentifier as error:
+                return await request_error(request, 422, str(error))
+            except RequestDataTooBig:
+                return await request_error(request, 413, "The request body is too large.")
+            except SuspiciousOperation:
+                return await request_error(request, 400, "The request was refused as malformed.")
             except WarehouseError as error:
                 return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
 
         return wrapper
 
     return decorate
+
+
+_ERROR_TITLES = {404: "Not found", 409: "Not possible right now", 413: "Too large"}
+
+
+async def request_error(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    """A page answering what the request got wrong, with the status the API would give."""
+    title = _ERROR_TITLES.get(status, "The request cannot be answered")
+    return await render_page(request, "request_error.html", {"title": title, "detail": detail}, status=status)
 
 
 async def selected_tpa(request: HttpRequest) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import conflict, not_found, validation_error
-from medallion.warehouse import Transaction, warehouse
+from medallion.warehouse import QueryError, Transaction, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote, table_name
 from silver.expressions import ExpressionError, compile_expression
 from silver.transform_catalog import Column, schema_columns, schema_table
@@ -225,10 +225,7 @@ async def _parameters(rule_type: str, column: Column | None, raw: object) -> dic
         return bounds
     if rule_type == "REGEX":
         pattern = _text(raw, "pattern", 500, field="parameters.pattern", required=True)
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise validation_error("parameters.pattern", f"Not a valid regular expression: {error}") from None
+        await _check_pattern(pattern)
         return {"pattern": pattern}
     if rule_type == "ALLOWED_VALUES":
         values = raw.get("values")
@@ -247,6 +244,23 @@ async def _parameters(rule_type: str, column: Column | None, raw: object) -> dic
     if rule_type == "CUSTOM":
         return {"expression": _text(raw, "expression", 2000, field="parameters.expression", required=True)}
     return {}
+
+
+async def _check_pattern(pattern: str) -> None:
+    """The warehouse runs the rule, so its regular-expression dialect decides (RE2 on the embedded engine, POSIX
+    on Snowflake): Python's `re` accepts back-references and huge repeats that the warehouse refuses at run time."""
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as error:
+        raise validation_error("parameters.pattern", f"Not a valid regular expression: {error}") from None
+    try:
+        await warehouse().fetch_value("SELECT REGEXP_LIKE('', ?) AS MATCHED", (pattern,))
+    except QueryError:
+        raise validation_error(
+            "parameters.pattern",
+            "The warehouse cannot run this regular expression (back-references, look-around "
+            "and very large repeat counts are not supported).",
+        ) from None
 
 
 async def _lookup_parameters(raw: dict[str, Any]) -> dict[str, Any]:

@@ -97,6 +97,12 @@ def normalize_default(value: object, data_type: DataType) -> str | None:
     text = value.strip()
     if not text or text.upper() == "NULL":
         return None
+    if any(ord(char) < 32 for char in text):
+        raise validation_error(
+            "default_value",
+            "Must not contain control characters (NUL, line breaks, tabs).",
+            code="invalid_default_value",
+        )
     if len(text) > MAX_DEFAULT:
         raise validation_error(
             "default_value", f"Must be at most {MAX_DEFAULT} characters.", code="invalid_default_value"
