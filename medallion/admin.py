@@ -3,7 +3,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from medallion import caching
 from medallion.login import ThrottledAdminAuthenticationForm
@@ -25,8 +28,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
             raw = new_raw_token()
             obj.key_hash = hash_token(raw)
             obj.key_prefix = raw[:12]
-            messages.warning(request, f"New token (shown once, copy it now): {raw}")
+            request.new_raw_token = raw
         super().save_model(request, obj, form, change)
+
+    def response_add(self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None) -> HttpResponse:
+        """The new token on the page itself: never in the messages cookie, never cached."""
+        context = {
+            **self.admin_site.each_context(request),
+            "raw_token": request.new_raw_token,
+            "token": obj,
+            "changelist_url": reverse("admin:medallion_apitoken_changelist"),
+            "opts": self.model._meta,
+        }
+        response = TemplateResponse(request, "admin/medallion/apitoken/created.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
