@@ -16,6 +16,7 @@ from django.middleware.csrf import get_token
 
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.roles import has_role, role_of
+from medallion.sessions import idle_session_ended, protect
 from medallion.warehouse import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from medallion.warehouse.identifiers import InvalidIdentifier
 
@@ -80,8 +81,15 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return protect(await answer(request, *args, **kwargs), page=False)
+
+        async def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = await request.auser()
             request.user = user
+            if role is not None and await idle_session_ended(request):
+                return error_response(
+                    request, 401, "not_authenticated", "The session ended after a period without activity; sign in."
+                )
             if role is not None:
                 if getattr(request, "bearer_invalid", False):
                     return error_response(

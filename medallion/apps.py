@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class MedallionConfig(AppConfig):
     name = "medallion"
     verbose_name = "Medallion"
+
+    def ready(self) -> None:
+        from medallion import checks  # noqa: F401  (registers the deploy checks)

@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from medallion.errors import ApiError
 from medallion.roles import has_role, role_of
+from medallion.sessions import idle_session_ended, protect
 from medallion.warehouse import WarehouseError
 from medallion.warehouse.identifiers import InvalidIdentifier
 
@@ -22,9 +23,12 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
     def decorate(view: PageView) -> PageView:
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return protect(await answer(request, *args, **kwargs), page=True)
+
+        async def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = await request.auser()
             request.user = user
-            if not user.is_authenticated:
+            if await idle_session_ended(request) or not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             request.role = await role_of(user)
             if not has_role(request.role, role):

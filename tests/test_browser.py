@@ -114,9 +114,11 @@ def _transform(page, live, code: str) -> None:
     page.goto(f"{live.url}/silver/mappings?tpa={code}&table={TABLE}")
     _shot(page, f"03-mappings-{code}")
     page.goto(f"{live.url}/silver/transform?tpa={code}&table={TABLE}")
-    page.click("#run-button")
-    page.wait_for_function("document.getElementById('run-result').textContent.trim().length > 0")
-    result = page.inner_text("#run-result")
+    with page.expect_navigation():  # the page reloads itself after showing the result
+        page.click("#run-button")
+        # A selector, not wait_for_function: the Content-Security-Policy refuses the eval that one needs.
+        page.wait_for_selector("#run-result:not(:empty)")
+        result = page.inner_text("#run-result")
     _shot(page, f"04-transform-{code}")
     assert result.startswith("SUCCESS: Transformed"), (code, result)
 
