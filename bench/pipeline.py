@@ -17,7 +17,7 @@ import httpx
 
 from bench.scenarios import Run
 from bench.server import AppServer, ServerSpec
-from bronze.samples import DEMO_LAYOUTS, write_csv
+from demo.samples import DEMO_LAYOUTS, write_csv
 
 LAYOUT = DEMO_LAYOUTS[0]
 KIND = "MEDICAL"

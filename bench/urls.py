@@ -1,7 +1,7 @@
 from django.urls import path
 
 from bench import views
-from medallion.api import dispatch
+from medallion.decorators import dispatch
 from medallion.urls import handler404, handler500
 from medallion.urls import urlpatterns as app_urlpatterns
 

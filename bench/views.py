@@ -10,9 +10,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from medallion.api import api, error_response, json_response
 from medallion.caching import invalidate, query_counter
+from medallion.decorators import api
 from medallion.errors import not_found
+from medallion.http import error_response, json_response
 from medallion.warehouse import warehouse
 from tpa import services as tpa_services
 

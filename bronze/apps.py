@@ -6,11 +6,13 @@ class BronzeConfig(AppConfig):
 
     def ready(self) -> None:
         from bronze import processing, services
-        from ops.registry import register_task
+        from medallion import worker
+        from medallion.task_registry import register_task
         from tpa import services as tpa_services
 
-        tpa_services.purge_in_transaction.append(services.purge_tpa_rows)
-        tpa_services.purge_after_commit.append(services.purge_tpa_files)
+        worker.steps.connect(processing.process_next)
+        tpa_services.purge_in_transaction.connect(services.purge_tpa_rows)
+        tpa_services.purge_after_commit.connect(services.purge_tpa_files)
         register_task(
             "DISCOVER_FILES_TASK",
             layer="BRONZE",

@@ -57,7 +57,6 @@ def heartbeat_seconds() -> float:
     return max(0.5, settings.QUEUE_LEASE_SECONDS / 5)
 
 
-@worker.step("bronze.process_queue")
 async def process_next() -> bool:
     """One worker pass: recover expired claims, then load one pending file (True when a file was handled)."""
     await reset_stuck(user="worker")

@@ -4,7 +4,7 @@ import asyncio
 import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,9 @@ from django.conf import settings
 from bronze.parsing import detect_file_type
 from medallion import audit, events
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, stage_name, tpa_code
 from tpa.services import get_tpa, list_tpas, require_active_tpa
@@ -36,15 +38,12 @@ FIELD_PROFILE_RECORDS = 10000
 FIELD_SAMPLE_VALUES = 5
 
 ClearAllHook = Callable[[], Awaitable[list[str]]]
-clear_all_hooks: list[ClearAllHook] = []
+clear_all_hooks: Hook[ClearAllHook] = Hook("bronze.clear_all")
 """Silver registers here: each hook drops its registered physical tables and returns their names."""
 
 _clear_all_lock = asyncio.Lock()
 _background: set[asyncio.Task[Any]] = set()
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 async def invalidate_bronze() -> None:

@@ -1,6 +1,8 @@
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
-from bronze import views
+from bronze import api, views
+from medallion.decorators import dispatch
 
 urlpatterns = [
     path("bronze/upload", views.upload_page, name="bronze-upload"),
@@ -8,4 +10,23 @@ urlpatterns = [
     path("bronze/stages", views.stages_page, name="bronze-stages"),
     path("bronze/data", views.data_page, name="bronze-data"),
     path("bronze/fields", views.fields_page, name="bronze-fields"),
+]
+
+api_urlpatterns = [
+    path("bronze/source-fields", dispatch(GET=api.source_fields)),
+    # The upload view checks CSRF itself, after streaming the body to disk through its own upload handler.
+    path("bronze/upload", csrf_exempt(dispatch(POST=api.upload))),
+    path("bronze/queue", dispatch(GET=api.queue)),
+    path("bronze/status", dispatch(GET=api.status)),
+    path("bronze/stats", dispatch(GET=api.stats)),
+    path("bronze/raw-data", dispatch(GET=api.raw_data)),
+    path("bronze/stages/<str:stage_name>", dispatch(GET=api.stage_files)),
+    path("bronze/stages/<str:stage_name>/files", dispatch(DELETE=api.delete_stage_file)),
+    path("bronze/stages/<str:stage_name>/files/bulk-delete", dispatch(POST=api.bulk_delete_stage_files)),
+    path("bronze/discover", dispatch(POST=api.discover)),
+    path("bronze/reset-stuck", dispatch(POST=api.reset_stuck)),
+    path("bronze/reprocess/<int:queue_id>", dispatch(POST=api.reprocess)),
+    path("bronze/process", dispatch(POST=api.process)),
+    path("bronze/clear-all-data", dispatch(POST=api.clear_all_data)),
+    path("bronze/data/file/<path:file_name>", dispatch(DELETE=api.delete_file_data)),
 ]

@@ -6,14 +6,13 @@ class GoldConfig(AppConfig):
     verbose_name = "Gold analytics"
 
     def ready(self) -> None:
-        from ops.registry import register_task
+        from medallion.task_registry import register_task
         from tpa import services as tpa_services
 
         from . import refresh
 
-        if refresh.purge_tpa not in tpa_services.purge_in_transaction:
-            tpa_services.purge_in_transaction.append(refresh.purge_tpa)
-            tpa_services.purge_after_commit.append(refresh.forget_purged_tpa)
+        tpa_services.purge_in_transaction.connect(refresh.purge_tpa)
+        tpa_services.purge_after_commit.connect(refresh.forget_purged_tpa)
         register_task(
             "GOLD_REFRESH_TASK",
             layer="GOLD",

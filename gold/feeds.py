@@ -3,7 +3,7 @@ columns, and one over the eligibility tables. Table names come from SILVER.CREAT
 and quoted; values (the TPA codes) are bound parameters."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,11 +171,4 @@ def _typed_columns(types: dict[str, str], mapped: dict[str, str], present: froze
     return ", ".join(
         f"CAST({quote(mapped[name]) if mapped.get(name) in present else 'NULL'} AS {sql_type}) AS {quote(name)}"
         for name, sql_type in types.items()
-    )
-
-
-def all_tables(sources: Sequence[TpaSources]) -> tuple[list[SilverTable], list[SilverTable]]:
-    return (
-        [table for tpa in sources for table in tpa.claims],
-        [table for tpa in sources for table in tpa.eligibility],
     )

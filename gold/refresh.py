@@ -6,12 +6,12 @@ import asyncio
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 
 from medallion.caching import invalidate
+from medallion.clock import utc_now
 from medallion.events import log_error, log_event
 from medallion.warehouse import Transaction, warehouse
 
@@ -44,16 +44,13 @@ class RefreshCounts:
             self.rows[name] += count
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 async def refresh(tpa: str | None = None, *, full: bool = False, user: str | None = None) -> dict[str, Any]:
     """Refresh Gold for one TPA or all; returns the recorded run."""
     scope = scope_code(tpa) if tpa else ALL_TPAS
     async with _refresh_lock:
         run_id = uuid.uuid4().hex
-        started, clock = _now(), time.monotonic()
+        started, clock = utc_now(), time.monotonic()
         wh = warehouse()
         await wh.execute(
             "INSERT INTO GOLD.REFRESH_RUNS (RUN_ID, TPA, REFRESH_MODE, STATUS, STARTED_AT, TRIGGERED_BY) "
@@ -204,7 +201,7 @@ async def _finish(
         "ERROR_MESSAGE = ? WHERE RUN_ID = ?",
         (
             status,
-            _now(),
+            utc_now(),
             int((time.monotonic() - clock) * 1000),
             counts.tpas_refreshed,
             counts.months_refreshed,

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from gold import views
+from gold import api, views
+from medallion.decorators import dispatch
 
 urlpatterns = [
     path("gold/analytics", views.analytics_page, name="gold-analytics"),
@@ -9,3 +10,20 @@ urlpatterns = [
     path("gold/quality", views.quality_page, name="gold-quality"),
     path("gold/rules", views.rules_page, name="gold-rules"),
 ]
+
+api_urlpatterns = [
+    path("gold/analytics/<str:table_name>", dispatch(GET=api.analytics_rows)),
+    path("gold/analytics/<str:table_name>/stats", dispatch(GET=api.analytics_stats)),
+    path("gold/metrics", dispatch(GET=api.business_metrics)),
+    path("gold/quality/results", dispatch(GET=api.quality_results)),
+    path("gold/quality/stats", dispatch(GET=api.quality_stats)),
+    path("gold/quality/run", dispatch(POST=api.run_quality)),
+    path("gold/refresh", dispatch(POST=api.run_refresh)),
+    path("gold/refresh/runs", dispatch(GET=api.refresh_runs)),
+]
+for kind in ("transformation", "quality"):
+    api_urlpatterns += [
+        path(f"gold/rules/{kind}", dispatch(GET=api.rule_list(kind), POST=api.rule_create(kind))),
+        path(f"gold/rules/{kind}/<int:rule_id>", dispatch(PUT=api.rule_update(kind))),
+        path(f"gold/rules/{kind}/<int:rule_id>/status", dispatch(PATCH=api.rule_status(kind))),
+    ]

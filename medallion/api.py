@@ -1,273 +1,82 @@
-"""JSON API plumbing: the error shape, value encoding, role checks and parameter parsing for `/api`."""
 
-import functools
-import json
-import logging
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any
-
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
-from django.middleware.csrf import get_token
 
-from medallion.errors import ApiError, conflict, not_found, validation_error
-from medallion.roles import has_role, role_of
-from medallion.sessions import idle_session_ended, protect
-from medallion.warehouse import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
-from medallion.warehouse.identifiers import InvalidIdentifier
+from medallion.clock import iso_now
+from medallion.decorators import api
+from medallion.http import json_response
+from medallion.warehouse import WarehouseError, warehouse
 
-log = logging.getLogger("medallion.api")
-
-View = Callable[..., Awaitable[Any]]
-# No parameter needs more: it is the largest integer JSON carries exactly, and well inside the warehouse's.
-MAX_INTEGER = 2**53
-__all__ = ["ApiError", "conflict", "not_found", "validation_error"]
+HEALTH_DB_TIMEOUT = 10.0
 
 
-def encode_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"Cannot encode {type(value).__name__}")
+
+async def health(request: HttpRequest) -> HttpResponse:
+    return json_response({"status": "healthy", "service": "running", "timestamp": iso_now()})
 
 
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
-    body = json.dumps(data, default=encode_value, ensure_ascii=False, allow_nan=False)
-    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8", headers=headers)
-
-
-def error_response(
-    request: HttpRequest | None,
-    status: int,
-    code: str,
-    detail: str,
-    errors: list[dict[str, str]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> HttpResponse:
-    body: dict[str, Any] = {"detail": detail, "code": code}
-    if errors:
-        body["errors"] = errors
-    if status >= 500 and request is not None:
-        body["request_id"] = getattr(request, "request_id", "")
-    return json_response(body, status, headers)
-
-
-def created(data: Any) -> HttpResponse:
-    return json_response(data, 201)
-
-
-def accepted(data: Any) -> HttpResponse:
-    return json_response(data, 202)
-
-
-def api(role: str | None = "viewer") -> Callable[[View], View]:
-    """Authenticate, authorize, run the view and turn every failure into the contract's error shape.
-
-    `role` is viewer, operator or admin; "authenticated" admits any signed-in user; None admits everyone."""
-
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            return protect(await answer(request, *args, **kwargs), page=False)
-
-        async def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            user = await request.auser()
-            request.user = user
-            if role is not None and await idle_session_ended(request):
-                return error_response(
-                    request, 401, "not_authenticated", "The session ended after a period without activity; sign in."
-                )
-            if role is not None:
-                if getattr(request, "bearer_invalid", False):
-                    return error_response(
-                        request,
-                        401,
-                        "invalid_token",
-                        "The API token is unknown, revoked or expired.",
-                        headers={"WWW-Authenticate": "Bearer"},
-                    )
-                if not user.is_authenticated:
-                    return error_response(request, 401, "not_authenticated", "Authentication is required.")
-                request.role = await role_of(user)
-                if not has_role(request.role, role):
-                    return error_response(
-                        request,
-                        403,
-                        "permission_denied",
-                        f"This action needs the {role} role; you have {request.role or 'no role'}.",
-                    )
-            if request.method == "GET":
-                get_token(request)
-            try:
-                result = await view(request, *args, **kwargs)
-            except ApiError as error:
-                return error_response(request, error.status, error.code, error.detail, error.errors)
-            except InvalidIdentifier as error:
-                return error_response(request, 422, "validation_error", str(error))
-            except RequestDataTooBig:
-                return error_response(request, 413, "payload_too_large", "The request body is too large.")
-            except SuspiciousOperation as error:
-                return error_response(request, 400, "malformed_request", _suspicious_detail(error))
-            except WarehouseUnavailable as error:
-                return error_response(request, 503, "upstream_unavailable", str(error))
-            except WarehouseTimeout as error:
-                return error_response(request, 504, "upstream_timeout", str(error))
-            except QueryError as error:
-                log.error("warehouse error request_id=%s: %s", getattr(request, "request_id", ""), error.detail)
-                return error_response(
-                    request,
-                    502,
-                    "upstream_error",
-                    "The warehouse could not complete the request. Quote the request id to support.",
-                )
-            except WarehouseError as error:
-                return error_response(request, 502, "upstream_error", str(error))
-            except Exception:
-                log.exception("unhandled error request_id=%s", getattr(request, "request_id", ""))
-                return error_response(
-                    request, 500, "internal_error", "Something went wrong on our side. Quote the request id to support."
-                )
-            if isinstance(result, HttpResponseBase):
-                return result
-            return json_response(result)
-
-        return wrapper
-
-    return decorate
-
-
-def _suspicious_detail(error: SuspiciousOperation) -> str:
-    """Django's messages for too many fields or files are safe to show; anything else stays generic."""
-    if type(error).__name__ in {"TooManyFieldsSent", "TooManyFilesSent"}:
-        return str(error)
-    return "The request was refused as malformed."
-
-
-def dispatch(**views: View) -> View:
-    """One URL, several methods: dispatch(GET=list_things, POST=create_thing)."""
-    allowed = ", ".join(sorted(views))
-
-    async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        handler = views.get(request.method or "")
-        if handler is None:
-            return error_response(
-                request,
-                405,
-                "method_not_allowed",
-                f"Method {request.method} is not allowed here.",
-                headers={"Allow": allowed},
-            )
-        return await handler(request, *args, **kwargs)
-
-    return view
-
-
-def json_body(request: HttpRequest) -> Any:
-    """The parsed JSON body; None for no body, an empty body or the literal null."""
+async def health_db(request: HttpRequest) -> HttpResponse:
     try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise ApiError(413, "payload_too_large", "The JSON body is larger than 1 MiB.") from None
-    if not raw.strip():
-        return None
+        info = await warehouse().ping(timeout=HEALTH_DB_TIMEOUT)
+    except WarehouseError as error:
+        return json_response(
+            {
+                "status": "unhealthy",
+                "service": "running",
+                "database": "disconnected",
+                "error": str(error)[:200],
+                "timestamp": iso_now(),
+            },
+            status=503,
+        )
+    return json_response(
+        {
+            "status": "healthy",
+            "service": "running",
+            "database": "connected",
+            "version": info.version,
+            "warehouse": info.warehouse,
+            "database_name": info.database,
+            "timestamp": iso_now(),
+        }
+    )
+
+
+def _django_database_ready() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+async def health_ready(request: HttpRequest) -> HttpResponse:
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "malformed_request", "The request body is not valid JSON.") from None
-    except RecursionError:
-        raise ApiError(400, "malformed_request", "The JSON body is nested too deeply.") from None
+        await sync_to_async(_django_database_ready, thread_sensitive=False)()
+    except Exception as error:
+        return json_response(
+            {
+                "status": "not_ready",
+                "service": "running",
+                "timestamp": iso_now(),
+                "reason": f"application database: {type(error).__name__}",
+            },
+            status=503,
+        )
+    return json_response({"status": "ready", "service": "running", "timestamp": iso_now()})
 
 
-def json_object(request: HttpRequest) -> dict[str, Any]:
-    """A JSON object body with null values removed ({} when there is no body)."""
-    body = json_body(request)
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise ApiError(400, "malformed_request", "The request body must be a JSON object.")
-    return {key: value for key, value in body.items() if value is not None}
+@api("authenticated")
+async def current_user(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    info = warehouse().info
+    return {
+        "username": user.get_username(),
+        "role": request.role,
+        "warehouse": info.warehouse if info.kind == "snowflake" else "embedded",
+        "database": info.database,
+        "schema": info.schema,
+        "account": info.account,
+        "region": info.region,
+        "snowflake_role": info.role,
+    }
 
 
-def body_or_query(request: HttpRequest) -> dict[str, Any]:
-    """Parameters from the query string, overridden by a JSON object body (the S10/S26/S27 rule)."""
-    merged: dict[str, Any] = {key: value for key, value in request.GET.items() if value != ""}
-    merged.update(json_object(request))
-    return merged
-
-
-def text(
-    source: Mapping[str, Any], name: str, *, required: bool = False, max_length: int = 500, default: str | None = None
-) -> str | None:
-    value = source.get(name)
-    if value is None or value == "":
-        if required:
-            raise validation_error(name, "This field is required.")
-        return default
-    if not isinstance(value, str):
-        raise validation_error(name, "Must be a string.")
-    if len(value) > max_length:
-        raise validation_error(name, f"Must be at most {max_length} characters.")
-    return value
-
-
-def integer(
-    source: Mapping[str, Any],
-    name: str,
-    *,
-    default: int | None = None,
-    minimum: int | None = None,
-    maximum: int | None = None,
-    required: bool = False,
-) -> int | None:
-    value = source.get(name)
-    if value is None or value == "":
-        if required:
-            raise validation_error(name, "This field is required.")
-        return default
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = int(value)
-    except (TypeError, ValueError):
-        raise validation_error(name, "Must be an integer.") from None
-    low = -MAX_INTEGER if minimum is None else minimum
-    high = MAX_INTEGER if maximum is None else maximum
-    if not low <= number <= high:
-        raise validation_error(name, f"Must be between {low} and {high}.")
-    return number
-
-
-def boolean(
-    source: Mapping[str, Any], name: str, *, default: bool | None = None, required: bool = False
-) -> bool | None:
-    value = source.get(name)
-    if value is None or value == "":
-        if required:
-            raise validation_error(name, "This field is required.")
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "1"}:
-        return True
-    if isinstance(value, str) and value.lower() in {"false", "0"}:
-        return False
-    raise validation_error(name, "Must be true or false.")
-
-
-def page_params(request: HttpRequest, default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int]:
-    limit = integer(request.GET, "limit", default=default_limit, minimum=1, maximum=max_limit)
-    offset = integer(request.GET, "offset", default=0, minimum=0, maximum=10**9)
-    return int(limit or default_limit), int(offset or 0)

@@ -1,7 +1,7 @@
 import json
 from typing import Any
 
-from medallion.api import encode_value
+from medallion.http import encode_value
 from medallion.warehouse import Transaction, warehouse
 
 

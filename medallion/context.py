@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from medallion.roles import has_role
 
@@ -10,47 +11,47 @@ NAVIGATION = (
         "Bronze",
         "viewer",
         (
-            ("Upload", "/bronze/upload"),
-            ("Processing status", "/bronze/status"),
-            ("Stages", "/bronze/stages"),
-            ("Raw data", "/bronze/data"),
-            ("Source fields", "/bronze/fields"),
+            ("Upload", "bronze-upload"),
+            ("Processing status", "bronze-status"),
+            ("Stages", "bronze-stages"),
+            ("Raw data", "bronze-data"),
+            ("Source fields", "bronze-fields"),
         ),
     ),
     (
         "Silver",
         "viewer",
         (
-            ("Schemas", "/silver/schemas"),
-            ("Mappings", "/silver/mappings"),
-            ("Transform", "/silver/transform"),
-            ("Data", "/silver/data"),
-            ("Quality", "/silver/quality"),
-            ("Quarantine", "/silver/quarantine"),
+            ("Schemas", "silver-schemas"),
+            ("Mappings", "silver-mappings"),
+            ("Transform", "silver-transform"),
+            ("Data", "silver-data"),
+            ("Quality", "silver-quality"),
+            ("Quarantine", "silver-quarantine"),
         ),
     ),
     (
         "Gold",
         "viewer",
         (
-            ("Analytics", "/gold/analytics"),
-            ("Metrics", "/gold/metrics"),
-            ("Quality", "/gold/quality"),
-            ("Rules", "/gold/rules"),
+            ("Analytics", "gold-analytics"),
+            ("Metrics", "gold-metrics"),
+            ("Quality", "gold-quality"),
+            ("Rules", "gold-rules"),
         ),
     ),
     (
-        "Administration",
+        "Operations",
         "admin",
         (
-            ("TPAs", "/admin/tpas"),
-            ("Tasks", "/admin/tasks"),
-            ("Logs", "/admin/logs"),
-            ("System", "/admin/system"),
-            ("Schema check", "/admin/schema"),
-            ("Audit trail", "/admin/audit"),
-            ("Clear data", "/admin/clear-data"),
-            ("Django admin", "/django-admin/"),
+            ("TPAs", "tpa-manage"),
+            ("Tasks", "ops-tasks"),
+            ("Logs", "ops-logs"),
+            ("System", "ops-system"),
+            ("Schema check", "ops-schema"),
+            ("Audit trail", "ops-audit"),
+            ("Clear data", "ops-clear-data"),
+            ("Django admin", "admin:index"),
         ),
     ),
 )
@@ -69,7 +70,7 @@ def warehouse_label() -> str:
 def site(request: HttpRequest) -> dict[str, Any]:
     role = getattr(request, "role", None)
     sections = [
-        (title, links)
+        (title, [(label, reverse(name)) for label, name in links])
         for title, needed, links in NAVIGATION
         if has_role(role, "viewer") and (needed != "admin" or has_role(role, "admin"))
     ]

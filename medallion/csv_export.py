@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -62,17 +64,6 @@ def safe_filename(name: str) -> str:
     return cleaned[-MAX_FILENAME_LENGTH:]
 
 
-def csv_response(content: str | AsyncIterator[str], filename: str) -> HttpResponse | StreamingHttpResponse:
-    """A CSV download: a whole document or streamed chunks, under a safe file name."""
-    response: HttpResponse | StreamingHttpResponse
-    if isinstance(content, str):
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    else:
-        response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
-    return response
-
-
 async def csv_chunks(
     batches: AsyncIterable[list[dict[str, Any]]], header: Sequence[str] | None = None
 ) -> AsyncIterator[str]:
@@ -84,3 +75,14 @@ async def csv_chunks(
             header = list(batch[0])
             yield csv_lines([[safe_cell(name) for name in header]])
         yield csv_lines([[safe_cell(row[name]) for name in header or ()] for row in batch])
+
+
+def csv_response(filename: str, content: str | AsyncIterator[str]) -> HttpResponseBase:
+    """A CSV download under a safe file name: whole text, or streamed chunks from `csv_chunks`."""
+    content_type = "text/csv; charset=utf-8"
+    if isinstance(content, str):
+        response: HttpResponseBase = HttpResponse(content, content_type=content_type)
+    else:
+        response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, safe_filename(filename))
+    return response

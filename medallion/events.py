@@ -4,9 +4,10 @@ Callers never wait for the warehouse. Never pass request headers, cookies, token
 """
 
 import traceback
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from medallion.clock import utc_now
 from medallion.logbuffer import LogBuffer
 
 application_log = LogBuffer(
@@ -50,9 +51,6 @@ error_log = LogBuffer(
 buffers = (application_log, file_processing_log, error_log)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
 
 def log_event(
     level: str,
@@ -63,7 +61,7 @@ def log_event(
     tpa: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    application_log.add((_now(), level, source, message[:4000], details, user, tpa))
+    application_log.add((utc_now(), level, source, message[:4000], details, user, tpa))
 
 
 def log_file_stage(
@@ -79,7 +77,7 @@ def log_file_stage(
     error: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    ended = _now()
+    ended = utc_now()
     started = started or ended
     duration = int((ended - started).total_seconds() * 1000)
     file_processing_log.add(
@@ -101,7 +99,7 @@ def log_error(
         stack = "".join(traceback.format_exception(error))[-16000:]
     else:
         error_type, message, stack = "Error", error, None
-    error_log.add((_now(), level, source, error_type, message[:4000], stack, context, user, tpa))
+    error_log.add((utc_now(), level, source, error_type, message[:4000], stack, context, user, tpa))
 
 
 async def flush_all() -> None:

@@ -29,12 +29,6 @@ async def role_of(user: Any) -> str | None:
     return user._medallion_role
 
 
-def role_of_sync(user: Any) -> str | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
-    return highest_role(list(user.groups.values_list("name", flat=True)), superuser=user.is_superuser)
-
-
 def grant_role(user: Any, role: str) -> None:
     """Make `role` the user's only role; admins also get the Django admin (staff and superuser)."""
     from django.contrib.auth.models import Group

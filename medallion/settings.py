@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "silver",
     "gold",
     "ops",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,92 +1,10 @@
-from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from medallion.api import api, error_response, json_response
-from medallion.pages import SELECTED_TPA_KEY, page, render_page
-from medallion.warehouse import WarehouseError, warehouse
-
-HEALTH_DB_TIMEOUT = 10.0
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-async def health(request: HttpRequest) -> HttpResponse:
-    return json_response({"status": "healthy", "service": "running", "timestamp": _now()})
-
-
-async def health_db(request: HttpRequest) -> HttpResponse:
-    try:
-        info = await warehouse().ping(timeout=HEALTH_DB_TIMEOUT)
-    except WarehouseError as error:
-        return json_response(
-            {
-                "status": "unhealthy",
-                "service": "running",
-                "database": "disconnected",
-                "error": str(error)[:200],
-                "timestamp": _now(),
-            },
-            status=503,
-        )
-    return json_response(
-        {
-            "status": "healthy",
-            "service": "running",
-            "database": "connected",
-            "version": info.version,
-            "warehouse": info.warehouse,
-            "database_name": info.database,
-            "timestamp": _now(),
-        }
-    )
-
-
-def _django_database_ready() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
-async def health_ready(request: HttpRequest) -> HttpResponse:
-    try:
-        await sync_to_async(_django_database_ready, thread_sensitive=False)()
-    except Exception as error:
-        return json_response(
-            {
-                "status": "not_ready",
-                "service": "running",
-                "timestamp": _now(),
-                "reason": f"application database: {type(error).__name__}",
-            },
-            status=503,
-        )
-    return json_response({"status": "ready", "service": "running", "timestamp": _now()})
-
-
-@api("authenticated")
-async def current_user(request: HttpRequest) -> dict[str, object]:
-    user = request.user
-    info = warehouse().info
-    return {
-        "username": user.get_username(),
-        "role": request.role,
-        "warehouse": info.warehouse if info.kind == "snowflake" else "embedded",
-        "database": info.database,
-        "schema": info.schema,
-        "account": info.account,
-        "region": info.region,
-        "snowflake_role": info.role,
-    }
-
-
-@page("viewer")
-async def home(request: HttpRequest) -> HttpResponse:
-    return await render_page(request, "home.html")
+from medallion.decorators import page
+from medallion.http import error_response
+from medallion.rendering import SELECTED_TPA_KEY
 
 
 @page("viewer")
@@ -107,8 +25,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return default_failure(request, reason)
 
 
-async def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
-    return error_response(request, 404, "not_found", f"No API endpoint at {request.path}.")
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -125,3 +41,13 @@ def handler500(request: HttpRequest) -> HttpResponse:
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+async def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    return error_response(request, 404, "not_found", f"No API endpoint at {request.path}.")
+
+
+def moved_to_operations(request: HttpRequest, page: str) -> HttpResponse:
+    """The operations pages lived under /admin/, easily confused with the Django admin; old links still work."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"/operations/{page}" + (f"?{query}" if query else ""), status=308)

@@ -13,24 +13,16 @@ from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 
+from medallion.hooks import Hook
+
 log = logging.getLogger(__name__)
 
 Step = Callable[[], Awaitable[bool]]
-_steps: list[tuple[str, Step]] = []
+steps: Hook[Step] = Hook("worker.steps")
+"""Apps connect their steps in `ready()`; a step returns True when it did some work (the loop then runs again)."""
 _wake_events: dict[int, asyncio.Event] = {}
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 MAX_PASSES_PER_RUN = 1000
-
-
-def step(name: str) -> Callable[[Step], Step]:
-    """Register a worker step; it returns True when it did some work (so the loop runs again at once)."""
-
-    def register(function: Step) -> Step:
-        if all(existing != name for existing, _ in _steps):
-            _steps.append((name, function))
-        return function
-
-    return register
 
 
 def wake() -> None:
@@ -41,11 +33,11 @@ def wake() -> None:
 
 async def run_pass() -> bool:
     did_work = False
-    for name, function in list(_steps):
+    for function in steps:
         try:
             did_work = await function() or did_work
         except Exception:
-            log.exception("worker step %s failed", name)
+            log.exception("worker step %s failed", _step_name(function))
     return did_work
 
 
@@ -62,7 +54,7 @@ async def run_until_idle() -> int:
 async def run_forever(stop: asyncio.Event) -> None:
     loop_id = id(asyncio.get_running_loop())
     wake_event = _wake_events.setdefault(loop_id, asyncio.Event())
-    log.info("worker %s started with steps: %s", WORKER_ID, ", ".join(n for n, _ in _steps))
+    log.info("worker %s started with steps: %s", WORKER_ID, ", ".join(_step_name(s) for s in steps))
     try:
         while not stop.is_set():
             did_work = await run_pass()
@@ -75,3 +67,7 @@ async def run_forever(stop: asyncio.Event) -> None:
                 waiter.cancel()
     finally:
         _wake_events.pop(loop_id, None)
+
+
+def _step_name(step: Step) -> str:
+    return f"{step.__module__}.{step.__qualname__}"

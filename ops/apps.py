@@ -7,11 +7,11 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from medallion import worker
-        from ops.registry import register_task
+        from medallion.task_registry import register_task
         from ops.retention import RETENTION_TASK, run_retention
         from ops.scheduler import run_due_tasks
 
-        worker.step("ops.run_due_tasks")(run_due_tasks)
+        worker.steps.connect(run_due_tasks)
         register_task(
             RETENTION_TASK,
             layer="OPS",

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from medallion import audit
-from medallion.api import integer, text
+from medallion.clock import days_ago, utc_now
 from medallion.errors import not_found, validation_error
 from medallion.events import application_log, error_log, file_processing_log
+from medallion.http import integer, text
 from medallion.middleware import api_request_log
 from medallion.warehouse import warehouse
-from ops.clock import days_ago, utc_now
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EXECUTION_STATUSES = ("STARTED", "RUNNING", "SUCCESS", "FAILED", "SKIPPED")

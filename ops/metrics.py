@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medallion import caching, events
+from medallion.clock import days_ago
 from medallion.middleware import api_request_log
 from medallion.warehouse import WarehouseError, warehouse
-from ops.clock import days_ago
 from ops.scheduler import run_counts
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

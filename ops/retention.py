@@ -5,9 +5,9 @@ from typing import Any
 
 from django.conf import settings
 
+from medallion.clock import utc_now
 from medallion.events import log_error
 from medallion.warehouse import WarehouseError, warehouse
-from ops.clock import utc_now
 
 RETENTION_TASK = "RETENTION_TASK"
 AGING_STAGES = ("COMPLETED", "ERROR")

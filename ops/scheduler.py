@@ -12,13 +12,13 @@ from typing import Any
 from django.conf import settings
 
 from medallion import audit, worker
-from medallion.api import encode_value
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict
 from medallion.events import log_error
+from medallion.http import encode_value
+from medallion.task_registry import TASKS
 from medallion.warehouse import warehouse
 from ops import tasks
-from ops.clock import utc_now
-from ops.registry import TASKS
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from medallion import audit
+from medallion.clock import as_aware, utc_now
 from medallion.errors import conflict, not_found, validation_error
+from medallion.task_registry import TASKS, TaskDefinition
 from medallion.warehouse import Transaction, warehouse
-from ops.clock import as_aware, utc_now
-from ops.registry import TASKS, TaskDefinition
 from ops.schedule import ScheduleError, parse_schedule
 
 STARTED = "started"

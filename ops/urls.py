@@ -1,13 +1,39 @@
 from django.urls import path
 
-from ops import pages, views
+from medallion.decorators import dispatch
+from ops import api, views
+
+TASK_LAYERS = {"bronze": "BRONZE", "silver": "SILVER", "gold": "GOLD", "admin": None}
+LOGS = ("application", "tasks", "file-processing", "errors", "api-requests")
+
+
+def _task_routes(prefix: str, layer: str | None) -> list:
+    scope = {"layer": layer}
+    return [
+        path(f"{prefix}/tasks", dispatch(GET=api.list_tasks), scope),
+        path(f"{prefix}/tasks/<str:task_name>/resume", dispatch(POST=api.resume_task), scope),
+        path(f"{prefix}/tasks/<str:task_name>/suspend", dispatch(POST=api.suspend_task), scope),
+        path(f"{prefix}/tasks/<str:task_name>/schedule", dispatch(PUT=api.change_schedule), scope),
+    ]
+
 
 urlpatterns = [
-    path("admin/tasks", pages.tasks_page, name="ops-tasks"),
-    path("admin/logs", pages.logs_page, name="ops-logs"),
-    path("admin/audit", pages.audit_page, name="ops-audit"),
-    path("admin/system", pages.system_page, name="ops-system"),
-    path("admin/schema", pages.schema_page, name="ops-schema"),
-    path("admin/clear-data", pages.clear_data_page, name="ops-clear-data"),
+    path("", views.home, name="home"),
+    path("operations/tasks", views.tasks_page, name="ops-tasks"),
+    path("operations/logs", views.logs_page, name="ops-logs"),
+    path("operations/audit", views.audit_page, name="ops-audit"),
+    path("operations/system", views.system_page, name="ops-system"),
+    path("operations/schema", views.schema_page, name="ops-schema"),
+    path("operations/clear-data", views.clear_data_page, name="ops-clear-data"),
     path("metrics", views.prometheus_metrics, name="metrics"),
+]
+
+api_urlpatterns = [
+    *(route for prefix, layer in TASK_LAYERS.items() for route in _task_routes(prefix, layer)),
+    path("admin/tasks/<str:task_name>/run", dispatch(POST=api.run_task)),
+    *(path(f"logs/{log}", dispatch(GET=api.read_log), {"log": log}) for log in LOGS),
+    path("logs/stats", dispatch(GET=api.log_stats)),
+    path("logs/errors/<int:error_id>", dispatch(PATCH=api.update_error)),
+    path("admin/audit", dispatch(GET=api.read_log), {"log": "audit"}),
+    path("admin/validate-schema", dispatch(GET=api.validate_schema)),
 ]

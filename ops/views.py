@@ -1,69 +1,273 @@
 import hmac
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.safestring import mark_safe
 
-from medallion.api import accepted, api, integer, json_object
+from medallion import caching, charts
+from medallion.decorators import page
+from medallion.errors import ApiError
+from medallion.http import encode_value
+from medallion.rendering import render_page
 from medallion.roles import has_role, role_of
-from ops import logs, metrics, scheduler, schema_check, tasks
+from ops import clear_data, logs, metrics, scheduler, schema_check, tasks
+
+TASK_TABS = ("BRONZE", "SILVER", "GOLD", "OPS")
+LOG_TABS = {
+    "application": (
+        "Application",
+        ("LOG_TIMESTAMP", "LOG_LEVEL", "LOG_SOURCE", "LOG_MESSAGE", "USER_NAME", "TPA_CODE"),
+    ),
+    "api-requests": (
+        "API requests",
+        (
+            "REQUEST_TIMESTAMP",
+            "REQUEST_METHOD",
+            "REQUEST_PATH",
+            "RESPONSE_STATUS",
+            "RESPONSE_TIME_MS",
+            "USER_NAME",
+            "CLIENT_IP",
+        ),
+    ),
+    "file-processing": (
+        "File processing",
+        ("STAGE_END", "FILE_NAME", "TPA_CODE", "PROCESSING_STAGE", "STAGE_STATUS", "ROWS_PROCESSED", "ERROR_MESSAGE"),
+    ),
+    "errors": (
+        "Errors",
+        (
+            "ERROR_TIMESTAMP",
+            "ERROR_SOURCE",
+            "ERROR_TYPE",
+            "ERROR_MESSAGE",
+            "TPA_CODE",
+            "RESOLUTION_STATUS",
+            "STATUS_CHANGED_BY",
+        ),
+    ),
+    "tasks": (
+        "Task runs",
+        (
+            "EXECUTION_START",
+            "TASK_NAME",
+            "EXECUTION_STATUS",
+            "EXECUTION_DURATION_MS",
+            "RECORDS_PROCESSED",
+            "RECORDS_FAILED",
+            "TRIGGERED_BY",
+            "ERROR_MESSAGE",
+        ),
+    ),
+}
+AUDIT_COLUMNS = ("AUDIT_TIMESTAMP", "USER_NAME", "ACTION", "ENTITY_TYPE", "ENTITY_ID", "TPA_CODE")
+PAGE_SIZE = 50
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(request.get_full_path())
+
+
+async def _task_action(request: HttpRequest) -> None:
+    action, name, user = request.POST.get("action"), request.POST.get("task_name", ""), request.user.get_username()
+    if action == "resume":
+        messages.success(request, f"Task {await tasks.resume_task(None, name, user=user)} resumed.")
+    elif action == "suspend":
+        messages.success(request, f"Task {await tasks.suspend_task(None, name, user=user)} suspended.")
+    elif action == "schedule":
+        task, schedule = await tasks.change_schedule(None, name, request.POST.get("schedule", ""), user=user)
+        messages.success(request, f"Task {task} now runs on schedule {schedule}.")
+    elif action == "run":
+        await scheduler.start_now(None, name, user=user)
+        messages.success(request, f"Task {name.upper()} started; its run appears in the history below.")
+
+
+@page("admin")
+async def tasks_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            await _task_action(request)
+        except ApiError as error:
+            messages.error(request, error.detail)
+        return _back(request)
+    layer = request.GET.get("layer", "BRONZE").upper()
+    layer = layer if layer in TASK_TABS else "BRONZE"
+    selected = (request.GET.get("task") or "").upper()
+    layer_tasks = await tasks.list_tasks(layer)
+    history_filter = {"task_name": selected} if selected else {}
+    history = await logs.fetch_log(logs.LogQuery("tasks", history_filter, 30, 25, 0))
+    names = {task["name"] for task in layer_tasks}
+    return await render_page(
+        request,
+        "ops/tasks.html",
+        {
+            "layers": TASK_TABS,
+            "layer": layer,
+            "layer_tasks": layer_tasks,
+            "selected": selected,
+            "history": [run for run in history if selected or run["TASK_NAME"] in names],
+        },
+    )
+
+
+def _cell(value: Any) -> Any:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
+
+
+def _label(column: str) -> str:
+    return column.replace("_", " ").lower()
+
+
+def _pretty(row: dict[str, Any]) -> str:
+    return json.dumps(row, default=encode_value, indent=2, ensure_ascii=False)
+
+
+async def _log_context(request: HttpRequest, log: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        query = logs.log_query(log, request.GET, default_limit=PAGE_SIZE)
+        problem = None
+    except ApiError as error:
+        query, problem = logs.LogQuery(log, {}, 7, PAGE_SIZE, 0), error.detail
+    rows = await logs.fetch_log(query)
+    spec = logs.LOGS[log]
+    kept = {key: value for key, value in request.GET.items() if key != "offset" and value}
+    return {
+        "problem": problem,
+        "query": query,
+        "headers": [_label(column) for column in columns],
+        "rows": [
+            {
+                "id": row[spec.key],
+                "cells": [_cell(row.get(column)) for column in columns],
+                "json": _pretty(row),
+                "raw": row,
+            }
+            for row in rows
+        ],
+        "filters": [
+            {
+                "name": f.param,
+                "label": _label(f.param),
+                "choices": f.choices,
+                "value": query.filters.get(f.param, ""),
+                "numeric": f.match == "at_least",
+            }
+            for f in spec.filters
+        ],
+        "max_days": spec.max_days,
+        "shown_to": query.offset + len(rows),
+        "previous_url": "?" + urlencode({**kept, "offset": max(0, query.offset - query.limit)})
+        if query.offset
+        else None,
+        "next_url": "?" + urlencode({**kept, "offset": query.offset + query.limit})
+        if len(rows) == query.limit
+        else None,
+    }
+
+
+@page("admin")
+async def logs_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            error_id = int(request.POST.get("error_id", ""))
+            updated = await logs.update_error_resolution(error_id, request.POST, user=request.user.get_username())
+            messages.success(request, f"Error {error_id} is now {updated['resolution_status']}.")
+        except ValueError:
+            messages.error(request, "Choose an error to update.")
+        except ApiError as error:
+            messages.error(request, error.detail)
+        return _back(request)
+    tab = request.GET.get("tab", "application")
+    tab = tab if tab in LOG_TABS else "application"
+    title, columns = LOG_TABS[tab]
+    context = await _log_context(request, tab, columns)
+    return await render_page(
+        request,
+        "ops/logs.html",
+        {
+            **context,
+            "tabs": [(key, label) for key, (label, _) in LOG_TABS.items()],
+            "tab": tab,
+            "title": title,
+            "resolution_statuses": logs.RESOLUTION_STATUSES,
+        },
+    )
+
+
+@page("admin")
+async def audit_page(request: HttpRequest) -> HttpResponse:
+    return await render_page(request, "ops/audit.html", await _log_context(request, "audit", AUDIT_COLUMNS))
+
+
+def _system_charts(snapshot: metrics.Snapshot) -> list[str]:
+    by_route: dict[str, int] = {}
+    for (_method, route, _status), count in metrics.requests.counts.items():
+        by_route[route] = by_route.get(route, 0) + count
+    busiest = sorted(by_route.items(), key=lambda item: item[1], reverse=True)[:10]
+    runs_by_status: dict[str, int] = {}
+    for (_task, status), count in snapshot.task_runs_24h.items():
+        runs_by_status[status] = runs_by_status.get(status, 0) + count
+    return [
+        mark_safe(
+            charts.bar_chart(busiest, title="Requests by route (this process)", value_format=charts.format_count)
+        ),
+        mark_safe(
+            charts.bar_chart(
+                sorted(snapshot.queue_depth.items()), title="Bronze queue by status", value_format=charts.format_count
+            )
+        ),
+        mark_safe(
+            charts.donut_chart(
+                sorted(runs_by_status.items()), title="Task runs, last 24 hours", value_format=charts.format_count
+            )
+        ),
+    ]
+
+
+@page("admin")
+async def system_page(request: HttpRequest) -> HttpResponse:
+    snapshot = await metrics.collect()
+    routes = [
+        {
+            "route": route,
+            "count": latency.count,
+            "mean_ms": latency.total_seconds / latency.count * 1000 if latency.count else 0,
+        }
+        for route, latency in sorted(metrics.requests.latency.items())
+    ]
+    return await render_page(
+        request,
+        "ops/system.html",
+        {
+            "snapshot": snapshot,
+            "routes": routes,
+            "query_latency_ms": {f"p{round(q * 100)}": s * 1000 for q, s in snapshot.query_latency.items()},
+            "cache": sorted(caching.namespaces.values(), key=lambda stats: stats.name),
+            "task_runs": sorted(snapshot.task_runs_24h.items()),
+            "buffers": metrics.log_buffers(),
+            "charts": _system_charts(snapshot),
+        },
+    )
+
+
+@page("admin")
+async def schema_page(request: HttpRequest) -> HttpResponse:
+    report = await schema_check.validate_schema()
+    groups = [(layer, report[layer]) for layer in (*schema_check.LAYER_SCHEMAS, "procedures")]
+    return await render_page(request, "ops/schema.html", {"report": report, "groups": groups})
+
+
+@page("admin")
+async def clear_data_page(request: HttpRequest) -> HttpResponse:
+    return await render_page(request, "ops/clear_data.html", {"preview": await clear_data.clear_all_preview()})
+
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def _user(request: HttpRequest) -> str:
-    return request.user.get_username()
-
-
-@api("viewer")
-async def list_tasks(request: HttpRequest, layer: str | None) -> list[dict[str, object]]:
-    return await tasks.list_tasks(layer)
-
-
-@api("admin")
-async def resume_task(request: HttpRequest, task_name: str, layer: str | None) -> dict[str, object]:
-    name = await tasks.resume_task(layer, task_name, user=_user(request))
-    return {"message": f"Task {name} resumed successfully"}
-
-
-@api("admin")
-async def suspend_task(request: HttpRequest, task_name: str, layer: str | None) -> dict[str, object]:
-    name = await tasks.suspend_task(layer, task_name, user=_user(request))
-    return {"message": f"Task {name} suspended successfully"}
-
-
-@api("admin")
-async def change_schedule(request: HttpRequest, task_name: str, layer: str | None) -> dict[str, object]:
-    schedule = json_object(request).get("schedule")
-    name, new_schedule = await tasks.change_schedule(layer, task_name, schedule, user=_user(request))
-    return {"message": f"Task {name} schedule updated successfully", "new_schedule": new_schedule}
-
-
-@api("admin")
-async def run_task(request: HttpRequest, task_name: str) -> HttpResponse:
-    name = tasks.find_definition(None, task_name).name
-    await scheduler.start_now(None, name, user=_user(request))
-    return accepted({"message": f"Task {name} started", "task_name": name})
-
-
-@api("admin")
-async def read_log(request: HttpRequest, log: str) -> list[dict[str, object]]:
-    return await logs.fetch_log(logs.log_query(log, request.GET))
-
-
-@api("admin")
-async def log_stats(request: HttpRequest) -> list[dict[str, object]]:
-    return await logs.log_stats(int(integer(request.GET, "days", default=7, minimum=1, maximum=30) or 7))
-
-
-@api("admin")
-async def update_error(request: HttpRequest, error_id: int) -> dict[str, object]:
-    updated = await logs.update_error_resolution(error_id, json_object(request), user=_user(request))
-    return {"message": f"Error {error_id} is now {updated['resolution_status']}", **updated}
-
-
-@api("admin")
-async def validate_schema(request: HttpRequest) -> dict[str, object]:
-    return await schema_check.validate_schema()
 
 
 async def _may_read_metrics(request: HttpRequest) -> bool:
@@ -83,3 +287,8 @@ async def prometheus_metrics(request: HttpRequest) -> HttpResponse:
         response["WWW-Authenticate"] = "Bearer"
         return response
     return HttpResponse(metrics.render(await metrics.collect()), content_type=PROMETHEUS_CONTENT_TYPE)
+
+
+@page("viewer")
+async def home(request: HttpRequest) -> HttpResponse:
+    return await render_page(request, "home.html")

@@ -7,10 +7,10 @@ def register_definitions() -> None:
     from silver import tables
     from tpa import services as tpa_services
 
-    tpa_services.purge_in_transaction.append(tables.purge_tpa_mappings)
-    tpa_services.purge_after_commit.append(tables.drop_tpa_tables)
-    tpa_services.busy_checks.append(tables.tpa_busy)
-    bronze_services.clear_all_hooks.append(tables.drop_all_registered_tables)
+    tpa_services.purge_in_transaction.connect(tables.purge_tpa_mappings)
+    tpa_services.purge_after_commit.connect(tables.drop_tpa_tables)
+    tpa_services.busy_checks.connect(tables.tpa_busy)
+    bronze_services.clear_all_hooks.connect(tables.drop_all_registered_tables)
 
 
 class SilverConfig(AppConfig):

@@ -3,11 +3,12 @@
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
 from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.warehouse import warehouse
@@ -234,7 +235,7 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
                 f"Mapping {existing['MAPPING_ID']} already targets {key[1]}.{key[2]} for {key[0]}; "
                 "edit, approve or delete it instead.",
             )
-        row = _manual_row(mapping, user, _now())
+        row = _manual_row(mapping, user, utc_now())
         await tx.execute(
             f"INSERT INTO SILVER.FIELD_MAPPINGS ({', '.join(INSERT_COLUMNS)}) "
             f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})",
@@ -252,9 +253,6 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     await invalidate(*MAPPING_NAMESPACES)
     return mapping_id
 
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 async def _mapping(mapping_id: int) -> dict[str, Any]:
@@ -277,7 +275,7 @@ async def approve_mapping(mapping_id: int, *, user: str | None) -> None:
         await tx.execute(
             "UPDATE SILVER.FIELD_MAPPINGS SET APPROVED = TRUE, APPROVED_BY = ?, APPROVED_TIMESTAMP = ?, "
             "UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE MAPPING_ID = ?",
-            (user, _now(), mapping_id),
+            (user, utc_now(), mapping_id),
         )
         await audit.record(user, "APPROVE", "FIELD_MAPPING", mapping_id, tpa=current["TPA"], before=current, within=tx)
     await invalidate(*MAPPING_NAMESPACES)
@@ -478,7 +476,7 @@ async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, A
             continue
         taken.add(key)
         mappings.append(mapping)
-    now = _now()
+    now = utc_now()
     rows = [_manual_row(mapping, user, now) for mapping in mappings]
     if rows:
         async with warehouse().transaction() as tx:

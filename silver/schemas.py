@@ -9,6 +9,7 @@ from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.core import Queries
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote, string_literal, table_name
@@ -26,7 +27,7 @@ CACHE_NAMESPACES = ("silver_schemas", "silver_tables", "silver_mappings", "silve
 # Rows other Silver modules keep per (TPA, schema table), e.g. transformation rules and quality results.
 # Each hook deletes them inside the caller's transaction; a TPA of None means every TPA.
 PurgeHook = Callable[[Transaction, str | None, str], Awaitable[Any]]
-purge_hooks: list[PurgeHook] = []
+purge_hooks: Hook[PurgeHook] = Hook("silver.schema_table_purge")
 
 _TEXT = {"VARCHAR", "CHAR", "STRING", "TEXT"}
 _DECIMAL = {"NUMBER", "DECIMAL", "NUMERIC"}

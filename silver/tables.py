@@ -24,8 +24,9 @@ METADATA_COLUMNS = (
 REGISTRY_COLUMNS = "TABLE_NAME, SCHEMA_TABLE, TPA, CREATED_AT, CREATED_BY, DESCRIPTION, LAST_UPDATED"
 
 # (TPA, schema table) pairs with a long run in progress in this process (auto-mapping, transform).
-# Processes sharing a Snowflake warehouse do not see each other's runs; the MERGE keyed on _RECORD_ID
-# keeps a concurrent transform harmless, and auto-mapping replaces its own suggestions atomically.
+# Processes sharing a Snowflake warehouse do not see each other's runs; the upsert keyed on _RECORD_ID
+# (delete + insert in one transaction) keeps a concurrent transform harmless, and auto-mapping replaces
+# its own suggestions atomically.
 _running: set[tuple[str, str]] = set()
 
 

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from medallion import audit
 from medallion.caching import invalidate
+from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
@@ -52,6 +53,7 @@ BATCH_COLUMNS = (
     "ERROR_MESSAGE, TRIGGERED_BY"
 )
 
+HISTORY_LIMIT = 50
 
 @dataclass
 class Sql:
@@ -136,7 +138,7 @@ async def is_busy(tpa: str) -> bool:
         await warehouse().fetch_one(
             "SELECT 1 AS X FROM SILVER.TRANSFORM_BATCHES WHERE TPA = ? AND STATUS = 'RUNNING' "
             "AND STARTED_AT > DATEADD(second, ?, CAST(? AS TIMESTAMP_NTZ))",
-            (tpa, -_stale_after(), _now()),
+            (tpa, -_stale_after(), utc_now()),
         )
     )
 
@@ -201,7 +203,7 @@ async def purge_table(tx: Transaction, tpa: str | None, schema_table_name: str) 
 
 
 def register() -> None:
-    from ops.registry import register_task
+    from medallion.task_registry import register_task
     from tpa import services as tpa_services
 
     register_task(
@@ -211,9 +213,9 @@ def register() -> None:
         run=transform_all,
         description="Transform new Bronze records of every table with approved mappings into Silver (incremental).",
     )
-    tpa_services.purge_in_transaction.append(purge_tpa)
-    schemas.purge_hooks.append(purge_table)
-    tpa_services.busy_checks.append(is_busy)
+    tpa_services.purge_in_transaction.connect(purge_tpa)
+    schemas.purge_hooks.connect(purge_table)
+    tpa_services.busy_checks.connect(is_busy)
 
 
 async def _plan(
@@ -290,7 +292,7 @@ async def _claimed_run(plan: Plan, user: str | None) -> Outcome:
         "AND TARGET_TABLE = ? AND STATUS = 'RUNNING' AND STARTED_AT > DATEADD(second, ?, CAST(? AS TIMESTAMP_NTZ)))",
         (
             batch_id, table.tpa, table.name, table.schema_table, plan.mode, bool(plan.rules), table.watermark,
-            _now(), user, table.tpa, table.name, -_stale_after(), _now(),
+            utc_now(), user, table.tpa, table.name, -_stale_after(), utc_now(),
         ),
     )  # fmt: skip
     if not claimed:
@@ -336,7 +338,7 @@ async def _run(plan: Plan, outcome: Outcome, stage: str, user: str | None, start
             await tx.execute(
                 "UPDATE SILVER.CREATED_TABLES SET WATERMARK_RECORD_ID = ?, LAST_UPDATED = CAST(? AS TIMESTAMP_NTZ) "
                 "WHERE TPA = ? AND TABLE_NAME = ?",
-                (watermark, _now(), plan.table.tpa, plan.table.name),
+                (watermark, utc_now(), plan.table.tpa, plan.table.name),
             )
         await _finish(tx, outcome, "SUCCESS", None, started, watermark)
         await audit.record(
@@ -525,7 +527,7 @@ def _counts_sql(plan: Plan, stage: str) -> str:
 
 
 def _load_statements(plan: Plan, outcome: Outcome, stage: str, user: str | None) -> Iterator[Sql]:
-    table, now = plan.table, _now()
+    table, now = plan.table, utc_now()
     scope = [table.tpa, table.schema_table]
     in_stage = f'SELECT "_RECORD_ID" FROM {stage}'
     yield Sql(
@@ -584,7 +586,7 @@ async def _finish(
         "DURATION_MS = ?, ERROR_MESSAGE = ? WHERE BATCH_ID = ?",
         (
             status, "DONE", outcome.rows_read, outcome.inserted, outcome.updated, outcome.rejected, outcome.flagged,
-            outcome.corrected, watermark, _now(), int((time.monotonic() - started) * 1000), error, outcome.batch_id,
+            outcome.corrected, watermark, utc_now(), int((time.monotonic() - started) * 1000), error, outcome.batch_id,
         ),
     )  # fmt: skip
 
@@ -639,5 +641,3 @@ def _stale_after() -> int:
     return int(settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT * 2)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

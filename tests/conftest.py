@@ -41,7 +41,7 @@ def data_dir() -> Path:
     return _data_dir
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def migrated_warehouse(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
     from medallion.warehouse import close_warehouse, warehouse
     from medallion.warehouse.migrate import migrate
@@ -50,6 +50,13 @@ def migrated_warehouse(django_db_setup: None, django_db_blocker: object) -> Iter
     close_warehouse()
     yield
     close_warehouse()
+
+
+@pytest.fixture(autouse=True)
+def _warehouse_unless_pure(request: pytest.FixtureRequest) -> None:
+    """Tests marked `pure` (no database, no warehouse) run without the session's migrations: `make test-fast`."""
+    if request.node.get_closest_marker("pure") is None:
+        request.getfixturevalue("migrated_warehouse")
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 API = api_endpoints()
 UNSAFE = [endpoint for endpoint in API if endpoint.method in ("POST", "PUT", "PATCH", "DELETE")]
 PROTECTED = [endpoint for endpoint in API if endpoint.role != "none"]
-ADMIN_PAGES = ("/admin/tpas", "/admin/tasks", "/admin/logs", "/admin/system", "/admin/schema", "/admin/clear-data")
+ADMIN_PAGES = tuple(
+    f"/operations/{page}" for page in ("tpas", "tasks", "logs", "system", "schema", "clear-data")
+)
 VIEWER_PAGES = (
     "/",
     "/bronze/status",
@@ -193,10 +195,10 @@ async def test_django_admin_is_for_admins_only(anonymous_client, viewer_client, 
 
 
 async def test_page_forms_need_csrf(admin_client):
-    require_route("/admin/tpas")
+    require_route("/operations/tpas")
     client = AsyncClient(enforce_csrf_checks=True)
     await client.aforce_login(admin_client.user)
     response = await client.post("/select-tpa", {"tpa": "X", "next": "/"})
     assert response.status_code == 403
-    response = await client.post("/admin/tpas", {"action": "create", "tpa_code": "CSRF_X", "tpa_name": "x"})
+    response = await client.post("/operations/tpas", {"action": "create", "tpa_code": "CSRF_X", "tpa_name": "x"})
     assert response.status_code == 403

@@ -135,7 +135,7 @@ async def test_pages_need_login(anonymous_client, viewer_client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login")
     response = await viewer_client.get("/")
     assert response.status_code == 200 and b"Medallion" in response.content
-    assert (await viewer_client.get("/admin/tpas")).status_code == 403
+    assert (await viewer_client.get("/operations/tpas")).status_code == 403
 
 
 def test_refuses_to_start_with_default_secret_key_when_debug_is_off(settings):

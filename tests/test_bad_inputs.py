@@ -13,7 +13,7 @@ import pytest
 from django.test import AsyncClient
 from django.urls import Resolver404, resolve
 
-from bronze import samples
+from demo import samples
 from medallion import worker
 from tests.e2e_support import multipart
 

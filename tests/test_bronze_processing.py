@@ -279,7 +279,7 @@ async def test_process_endpoint_discovers_and_wakes_the_worker(operator_client, 
 
 
 async def test_tasks_are_registered():
-    from ops.registry import TASKS
+    from medallion.task_registry import TASKS
 
     assert TASKS["DISCOVER_FILES_TASK"].default_schedule == "60 MINUTE"
     assert TASKS["PROCESS_FILES_TASK"].predecessors == ("DISCOVER_FILES_TASK",)
@@ -290,7 +290,7 @@ async def test_generated_samples_load_with_each_tpa_header_style(operator_client
     from asgiref.sync import sync_to_async
     from django.core.management import call_command
 
-    from bronze.samples import DEMO_LAYOUTS
+    from demo.samples import DEMO_LAYOUTS
     from tpa.services import create_tpa
 
     await sync_to_async(call_command)("generate_samples", out=tmp_path, rows=5, stdout=io.StringIO())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bronze import samples
+from demo import samples
 from tests.e2e_support import BASE_DIR, Site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -185,5 +185,5 @@ def test_a_viewer_sees_no_write_buttons(browser, live):
         assert response.status == 200, path
         assert page.locator(forbidden).count() == 0, f"{path} shows {forbidden} to a viewer"
     assert page.goto(f"{live.url}/bronze/upload").status == 403
-    assert page.goto(f"{live.url}/admin/tpas").status == 403
+    assert page.goto(f"{live.url}/operations/tpas").status == 403
     _shot(page, "09-viewer-readonly")

@@ -8,6 +8,8 @@ import pytest
 from medallion import caching
 from medallion.caching import cached, invalidate
 
+pytestmark = pytest.mark.pure
+
 calls: list[int] = []
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from gold.charts import (
+from medallion.charts import (
     EMPTY_STATE_TEXT,
     PALETTE,
     bar_chart,
@@ -17,6 +17,8 @@ from gold.charts import (
     nice_ticks,
     stacked_bar_chart,
 )
+
+pytestmark = pytest.mark.pure
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -17,6 +17,8 @@ from sqlglot import exp
 
 from silver.expressions import ALLOWED_FUNCTIONS, ExpressionError, compile_expression, referenced_variables
 
+pytestmark = pytest.mark.pure
+
 RAW_RECORD = {
     "Svc Date": "03/15/2024",
     "Amount": "$1,234.50",

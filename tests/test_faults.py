@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import medallion.warehouse as warehouse_module
-from bronze import processing, samples
+from bronze import processing
+from demo import samples
 from medallion import worker
 from medallion.events import flush_all
 from medallion.middleware import api_request_log

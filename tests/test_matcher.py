@@ -13,7 +13,7 @@ import pytest
 
 from silver.matcher import Suggestion, TargetColumn, normalize_field_name, suggest_mappings
 
-pytestmark = []
+pytestmark = pytest.mark.pure
 
 _TESTS_DIR = Path(__file__).resolve().parent
 _LABELS = _TESTS_DIR / "data" / "mapping_labels.csv"

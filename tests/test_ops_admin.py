@@ -5,27 +5,27 @@ import pytest
 from django.test import AsyncClient
 
 from medallion import events
+from medallion.task_registry import TASKS, register_task
 from medallion.warehouse import warehouse
 from medallion.warehouse.migrate import Migration, discover
 from ops import schema_check
 from ops.clear_data import clear_all_preview
 from ops.metrics import requests
-from ops.registry import TASKS, register_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ADMIN_PAGES = (
-    "/admin/tasks",
-    "/admin/tasks?layer=OPS",
-    "/admin/logs",
-    "/admin/logs?tab=errors",
-    "/admin/logs?tab=api-requests",
-    "/admin/logs?tab=file-processing",
-    "/admin/logs?tab=tasks",
-    "/admin/system",
-    "/admin/schema",
-    "/admin/clear-data",
-    "/admin/audit",
+    "/operations/tasks",
+    "/operations/tasks?layer=OPS",
+    "/operations/logs",
+    "/operations/logs?tab=errors",
+    "/operations/logs?tab=api-requests",
+    "/operations/logs?tab=file-processing",
+    "/operations/logs?tab=tasks",
+    "/operations/system",
+    "/operations/schema",
+    "/operations/clear-data",
+    "/operations/audit",
 )
 
 
@@ -145,12 +145,12 @@ async def test_task_page_actions_are_audited(admin_client):
 
     register_task(name, layer="GOLD", run=run, description="page test", schedule="60 MINUTE")
     try:
-        page = await admin_client.get("/admin/tasks?layer=GOLD")
+        page = await admin_client.get("/operations/tasks?layer=GOLD")
         assert name in page.content.decode()
-        response = await admin_client.post("/admin/tasks?layer=GOLD", {"action": "suspend", "task_name": name})
+        response = await admin_client.post("/operations/tasks?layer=GOLD", {"action": "suspend", "task_name": name})
         assert response.status_code == 302
         response = await admin_client.post(
-            "/admin/tasks?layer=GOLD", {"action": "schedule", "task_name": name, "schedule": "every day"}
+            "/operations/tasks?layer=GOLD", {"action": "schedule", "task_name": name, "schedule": "every day"}
         )
         assert response.status_code == 302
         listed = (await admin_client.get("/api/gold/tasks")).json()
@@ -169,10 +169,10 @@ async def test_logs_page_resolves_errors(admin_client):
     events.log_error(source, "disk full")
     await events.flush_all()
     error_id = await warehouse().fetch_value("SELECT ERROR_ID FROM OPS.ERROR_LOG WHERE ERROR_SOURCE = ?", (source,))
-    page = await admin_client.get(f"/admin/logs?tab=errors&source={source}")
+    page = await admin_client.get(f"/operations/logs?tab=errors&source={source}")
     assert "disk full" in page.content.decode()
     response = await admin_client.post(
-        f"/admin/logs?tab=errors&source={source}",
+        f"/operations/logs?tab=errors&source={source}",
         {"error_id": error_id, "resolution_status": "RESOLVED", "resolution_notes": "freed space"},
     )
     assert response.status_code == 302
@@ -184,7 +184,7 @@ async def test_logs_page_resolves_errors(admin_client):
         "RESOLUTION_NOTES": "freed space",
         "RESOLVED_BY": admin_client.user.username,
     }
-    bad = await admin_client.get("/admin/logs?tab=errors&days=999")
+    bad = await admin_client.get("/operations/logs?tab=errors&days=999")
     assert bad.status_code == 200 and "days" in bad.content.decode()
 
 
@@ -192,7 +192,7 @@ async def test_clear_data_page_shows_what_will_go(admin_client, unique_code, set
     folder = Path(settings.WAREHOUSE_STAGE_DIR) / "SRC" / unique_code
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "claims.csv").write_text("a\n1\n")
-    body = (await admin_client.get("/admin/clear-data")).content.decode()
+    body = (await admin_client.get("/operations/clear-data")).content.decode()
     for text in (
         "SRC",
         "PROCESSING",
@@ -210,3 +210,11 @@ async def test_clear_data_page_shows_what_will_go(admin_client, unique_code, set
     assert preview["stages"][0]["files"] >= 1 and preview["stages"][0]["bytes"] >= 4
     script = (Path(settings.BASE_DIR) / "static" / "ops" / "clear_data.js").read_text()
     assert "/api/bronze/clear-all-data" in script and 'confirm: "DELETE"' in script
+
+
+@pytest.mark.parametrize("page", ["tpas", "tasks", "logs", "audit", "system", "schema", "clear-data"])
+async def test_old_admin_paths_redirect_to_operations_keeping_method_and_query(admin_client, page):
+    response = await admin_client.post(f"/admin/{page}?layer=GOLD", {"x": "1"})
+    assert response.status_code == 308
+    assert response["Location"] == f"/operations/{page}?layer=GOLD"
+    assert (await admin_client.get(f"/operations/{page}")).status_code == 200

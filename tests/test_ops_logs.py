@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 
 from medallion import events
+from medallion.clock import utc_now
 from medallion.middleware import api_request_log
 from medallion.warehouse import warehouse
-from ops.clock import utc_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from medallion.clock import utc_now
+from medallion.task_registry import TASKS
 from medallion.warehouse import warehouse
-from ops.clock import utc_now
-from ops.registry import TASKS
 from ops.retention import RETENTION_TASK, run_retention
 
 pytestmark = pytest.mark.django_db(transaction=True)

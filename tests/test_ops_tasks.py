@@ -5,10 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from medallion.clock import utc_now
+from medallion.task_registry import TASKS, register_task
 from medallion.warehouse import warehouse
 from ops import scheduler, tasks
-from ops.clock import utc_now
-from ops.registry import TASKS, register_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,6 +18,8 @@ from bronze.parsing import (
     validate_delimited,
 )
 
+pytestmark = pytest.mark.pure
+
 MEBIBYTE = 1 << 20
 
 

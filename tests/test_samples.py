@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bronze.parsing import detect_file_type, inspect_delimited, iter_excel_records, validate_delimited
-from bronze.samples import (
+from demo.samples import (
     ANCHOR_DATE,
     CLAIM_KINDS,
     DEMO_LAYOUTS,
@@ -25,6 +25,8 @@ from bronze.samples import (
     write_demo_set,
     write_xlsx,
 )
+
+pytestmark = pytest.mark.pure
 
 SPEC = Path("/work/shared/spec/target_schemas.csv")
 CLAIM_STATUSES = {"PAID", "DENIED", "PENDING", "ADJUSTED"}

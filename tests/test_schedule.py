@@ -5,6 +5,8 @@ import pytest
 
 from ops.schedule import FORMAT_HINT, Schedule, ScheduleError, parse_schedule
 
+pytestmark = pytest.mark.pure
+
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)

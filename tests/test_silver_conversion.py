@@ -6,6 +6,8 @@ import pytest
 from medallion.warehouse import warehouse
 from silver.transform import converted
 
+pytestmark = pytest.mark.pure
+
 
 @pytest.mark.parametrize(
     ("value", "data_type", "expected"),

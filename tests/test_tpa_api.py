@@ -84,6 +84,6 @@ async def test_active_first_order(admin_client, unique_code):
 
 
 async def test_manage_page(admin_client, tpa):
-    response = await admin_client.get("/admin/tpas")
+    response = await admin_client.get("/operations/tpas")
     assert response.status_code == 200
     assert tpa in response.content.decode()

@@ -4,6 +4,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.hooks import Hook
 from medallion.warehouse import Transaction, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, tpa_code
 
@@ -11,9 +12,9 @@ TPA_COLUMNS = "TPA_CODE, TPA_NAME, TPA_DESCRIPTION, ACTIVE, CREATED_TIMESTAMP, U
 
 PurgeInTransaction = Callable[[Transaction, str], Awaitable[Any]]
 PurgeAfterCommit = Callable[[str], Awaitable[int]]
-purge_in_transaction: list[PurgeInTransaction] = []
-purge_after_commit: list[PurgeAfterCommit] = []
-busy_checks: list[Callable[[str], Awaitable[bool]]] = []
+purge_in_transaction: Hook[PurgeInTransaction] = Hook("tpa.purge_in_transaction")
+purge_after_commit: Hook[PurgeAfterCommit] = Hook("tpa.purge_after_commit")
+busy_checks: Hook[Callable[[str], Awaitable[bool]]] = Hook("tpa.busy_checks")
 
 
 def canonical_code(value: object, field: str = "tpa_code") -> str:

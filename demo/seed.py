@@ -3,8 +3,8 @@
 import tempfile
 from pathlib import Path
 
-from bronze import samples
 from bronze.services import discover_files
+from demo import samples
 from medallion.errors import ApiError
 from medallion.warehouse import warehouse
 from tpa.services import create_tpa

@@ -9,9 +9,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-from bronze.demo import DEMO_ROWS, load_demo_data
 from bronze.processing import process_all_pending
-from bronze.samples import DEMO_LAYOUTS, TARGET_TABLES
+from demo.samples import DEMO_LAYOUTS, TARGET_TABLES
+from demo.seed import DEMO_ROWS, load_demo_data
 from gold.refresh import refresh
 from medallion.errors import ApiError
 from medallion.roles import grant_role

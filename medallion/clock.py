@@ -1,3 +1,5 @@
+"""The one clock: naive UTC for TIMESTAMP_NTZ columns, ISO 8601 for JSON."""
+
 from datetime import UTC, datetime, timedelta
 
 
@@ -12,3 +14,7 @@ def as_aware(moment: datetime) -> datetime:
 
 def days_ago(days: int) -> datetime:
     return utc_now() - timedelta(days=days)
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")

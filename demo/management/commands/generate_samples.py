@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from bronze import samples
+from demo import samples
 
 
 class Command(BaseCommand):

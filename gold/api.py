@@ -1,0 +1,109 @@
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from gold import metrics, refresh, rules, services
+from medallion.decorators import api
+from medallion.http import boolean, created, json_object, page_params, text, username
+from tpa.services import get_tpa
+
+
+async def _refresh_scope(body: dict[str, Any]) -> str | None:
+    code = text(body, "tpa", max_length=100)
+    if code is None or code.strip().upper() == rules.ALL_TPAS:
+        return None
+    return (await get_tpa(code))["TPA_CODE"]
+
+
+@api("viewer")
+async def analytics_rows(request: HttpRequest, table_name: str) -> list[dict[str, Any]]:
+    table = services.analytics_table(table_name)
+    limit, offset = page_params(request, 100, 1000)
+    return await services.analytics_rows(table, _tpa(request), limit, offset)
+
+
+@api("viewer")
+async def analytics_stats(request: HttpRequest, table_name: str) -> dict[str, Any]:
+    table = services.analytics_table(table_name)
+    return await services.analytics_stats(table, _tpa(request))
+
+
+@api("viewer")
+async def business_metrics(request: HttpRequest) -> list[dict[str, Any]]:
+    return await metrics.list_metrics(_tpa(request))
+
+
+@api("viewer")
+async def quality_results(request: HttpRequest) -> list[dict[str, Any]]:
+    limit, offset = page_params(request, 100, 1000)
+    return await services.quality_results(_tpa(request), limit, offset)
+
+
+@api("viewer")
+async def quality_stats(request: HttpRequest) -> dict[str, Any]:
+    return await services.quality_stats(_tpa(request))
+
+
+def rule_list(kind: str) -> Any:
+    @api("viewer")
+    async def view(request: HttpRequest) -> list[dict[str, Any]]:
+        return await rules.list_rules(kind, _tpa(request))
+
+    return view
+
+
+def rule_create(kind: str) -> Any:
+    @api("operator")
+    async def view(request: HttpRequest) -> HttpResponse:
+        return created(await rules.create_rule(kind, json_object(request), user=username(request)))
+
+    return view
+
+
+def rule_update(kind: str) -> Any:
+    @api("operator")
+    async def view(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+        return await rules.update_rule(kind, rule_id, json_object(request), user=username(request))
+
+    return view
+
+
+def rule_status(kind: str) -> Any:
+    @api("operator")
+    async def view(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+        active = bool(boolean(json_object(request), "is_active", required=True))
+        await rules.set_rule_active(kind, rule_id, active, user=username(request))
+        verb = "activated" if active else "deactivated"
+        return {"message": f"Rule {verb} successfully", "rule_id": rule_id, "is_active": active}
+
+    return view
+
+
+@api("operator")
+async def run_refresh(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    full = bool(boolean(body, "full", default=False))
+    run = await refresh.refresh(await _refresh_scope(body), full=full, user=username(request))
+    return {"message": f"Gold refresh {run['STATUS'].lower()}", **{key.lower(): value for key, value in run.items()}}
+
+
+@api("viewer")
+async def refresh_runs(request: HttpRequest) -> list[dict[str, Any]]:
+    limit, _ = page_params(request, 20, 200)
+    return await services.refresh_runs(request.GET.get("tpa") or rules.ALL_TPAS, limit)
+
+
+@api("operator")
+async def run_quality(request: HttpRequest) -> dict[str, Any]:
+    summary = await refresh.check_quality(await _refresh_scope(json_object(request)), user=username(request))
+    return {
+        "message": f"Ran {summary.checks} quality checks",
+        "run_id": summary.run_id,
+        "checks": summary.checks,
+        "failures": summary.failures,
+        "warnings": summary.warnings,
+    }
+
+
+def _tpa(request: HttpRequest) -> str:
+    return str(text(request.GET, "tpa", required=True, max_length=100)).strip().upper()

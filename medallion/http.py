@@ -1,0 +1,167 @@
+"""HTTP plumbing for JSON views: the contract's error shape, value encoding and request parameter parsing."""
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+
+from medallion.errors import ApiError, validation_error
+
+# No parameter needs more: it is the largest integer JSON carries exactly, and well inside the warehouse's.
+MAX_INTEGER = 2**53
+
+
+def username(request: HttpRequest) -> str:
+    return request.user.get_username()
+
+
+def encode_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"Cannot encode {type(value).__name__}")
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    body = json.dumps(data, default=encode_value, ensure_ascii=False, allow_nan=False)
+    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8", headers=headers)
+
+
+def error_response(
+    request: HttpRequest | None,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {"detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    if status >= 500 and request is not None:
+        body["request_id"] = getattr(request, "request_id", "")
+    return json_response(body, status, headers)
+
+
+def created(data: Any) -> HttpResponse:
+    return json_response(data, 201)
+
+
+def accepted(data: Any) -> HttpResponse:
+    return json_response(data, 202)
+
+
+
+
+
+
+def json_body(request: HttpRequest) -> Any:
+    """The parsed JSON body; None for no body, an empty body or the literal null."""
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "payload_too_large", "The JSON body is larger than 1 MiB.") from None
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_request", "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_request", "The JSON body is nested too deeply.") from None
+
+
+def json_object(request: HttpRequest) -> dict[str, Any]:
+    """A JSON object body with null values removed ({} when there is no body)."""
+    body = json_body(request)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed_request", "The request body must be a JSON object.")
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def body_or_query(request: HttpRequest) -> dict[str, Any]:
+    """Parameters from the query string, overridden by a JSON object body (the S10/S26/S27 rule)."""
+    merged: dict[str, Any] = {key: value for key, value in request.GET.items() if value != ""}
+    merged.update(json_object(request))
+    return merged
+
+
+def text(
+    source: Mapping[str, Any], name: str, *, required: bool = False, max_length: int = 500, default: str | None = None
+) -> str | None:
+    value = source.get(name)
+    if value is None or value == "":
+        if required:
+            raise validation_error(name, "This field is required.")
+        return default
+    if not isinstance(value, str):
+        raise validation_error(name, "Must be a string.")
+    if len(value) > max_length:
+        raise validation_error(name, f"Must be at most {max_length} characters.")
+    return value
+
+
+def integer(
+    source: Mapping[str, Any],
+    name: str,
+    *,
+    default: int | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    required: bool = False,
+) -> int | None:
+    value = source.get(name)
+    if value is None or value == "":
+        if required:
+            raise validation_error(name, "This field is required.")
+        return default
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = int(value)
+    except (TypeError, ValueError):
+        raise validation_error(name, "Must be an integer.") from None
+    low = -MAX_INTEGER if minimum is None else minimum
+    high = MAX_INTEGER if maximum is None else maximum
+    if not low <= number <= high:
+        raise validation_error(name, f"Must be between {low} and {high}.")
+    return number
+
+
+def boolean(
+    source: Mapping[str, Any], name: str, *, default: bool | None = None, required: bool = False
+) -> bool | None:
+    value = source.get(name)
+    if value is None or value == "":
+        if required:
+            raise validation_error(name, "This field is required.")
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "1"}:
+        return True
+    if isinstance(value, str) and value.lower() in {"false", "0"}:
+        return False
+    raise validation_error(name, "Must be true or false.")
+
+
+def page_params(request: HttpRequest, default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int]:
+    limit = integer(request.GET, "limit", default=default_limit, minimum=1, maximum=max_limit)
+    offset = integer(request.GET, "offset", default=0, minimum=0, maximum=10**9)
+    return int(limit or default_limit), int(offset or 0)

@@ -1,0 +1,41 @@
+"""Server-rendered pages: the shared page context (apps add to it through `page_context`) and rendering."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from medallion.hooks import Hook
+
+PageView = Callable[..., Awaitable[HttpResponse]]
+PageContext = Callable[[], Awaitable[dict[str, Any]]]
+SELECTED_TPA_KEY = "selected_tpa"
+page_context: Hook[PageContext] = Hook("page_context")
+
+_ERROR_TITLES = {404: "Not found", 409: "Not possible right now", 413: "Too large"}
+
+
+async def request_error(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    """A page answering what the request got wrong, with the status the API would give."""
+    title = _ERROR_TITLES.get(status, "The request cannot be answered")
+    return await render_page(request, "request_error.html", {"title": title, "detail": detail}, status=status)
+
+
+async def selected_tpa(request: HttpRequest) -> str | None:
+    explicit = request.GET.get("tpa")
+    if explicit:
+        return explicit.upper()
+    return await request.session.aget(SELECTED_TPA_KEY)
+
+
+async def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    user = await request.auser()
+    full_context: dict[str, Any] = {"user": user, "role": getattr(request, "role", None)}
+    for provide in page_context:
+        full_context.update(await provide())
+    full_context["selected_tpa"] = await selected_tpa(request)
+    full_context.update(context or {})
+    return render(request, template, full_context, status=status)

@@ -1,0 +1,61 @@
+from django.http import HttpRequest, HttpResponse
+
+from medallion.decorators import api
+from medallion.http import accepted, integer, json_object, username
+from ops import logs, scheduler, schema_check, tasks
+
+
+@api("viewer")
+async def list_tasks(request: HttpRequest, layer: str | None) -> list[dict[str, object]]:
+    return await tasks.list_tasks(layer)
+
+
+@api("admin")
+async def resume_task(request: HttpRequest, task_name: str, layer: str | None) -> dict[str, object]:
+    name = await tasks.resume_task(layer, task_name, user=username(request))
+    return {"message": f"Task {name} resumed successfully"}
+
+
+@api("admin")
+async def suspend_task(request: HttpRequest, task_name: str, layer: str | None) -> dict[str, object]:
+    name = await tasks.suspend_task(layer, task_name, user=username(request))
+    return {"message": f"Task {name} suspended successfully"}
+
+
+@api("admin")
+async def change_schedule(request: HttpRequest, task_name: str, layer: str | None) -> dict[str, object]:
+    schedule = json_object(request).get("schedule")
+    name, new_schedule = await tasks.change_schedule(layer, task_name, schedule, user=username(request))
+    return {"message": f"Task {name} schedule updated successfully", "new_schedule": new_schedule}
+
+
+@api("admin")
+async def run_task(request: HttpRequest, task_name: str) -> HttpResponse:
+    name = tasks.find_definition(None, task_name).name
+    await scheduler.start_now(None, name, user=username(request))
+    return accepted({"message": f"Task {name} started", "task_name": name})
+
+
+@api("admin")
+async def read_log(request: HttpRequest, log: str) -> list[dict[str, object]]:
+    return await logs.fetch_log(logs.log_query(log, request.GET))
+
+
+@api("admin")
+async def log_stats(request: HttpRequest) -> list[dict[str, object]]:
+    return await logs.log_stats(int(integer(request.GET, "days", default=7, minimum=1, maximum=30) or 7))
+
+
+@api("admin")
+async def update_error(request: HttpRequest, error_id: int) -> dict[str, object]:
+    updated = await logs.update_error_resolution(error_id, json_object(request), user=username(request))
+    return {"message": f"Error {error_id} is now {updated['resolution_status']}", **updated}
+
+
+@api("admin")
+async def validate_schema(request: HttpRequest) -> dict[str, object]:
+    return await schema_check.validate_schema()
+
+
+
+

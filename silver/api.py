@@ -1,0 +1,326 @@
+"""JSON views of Silver: target schemas, physical tables, mappings, transform, rules, data, quality, quarantine."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+from medallion.csv_export import csv_response
+from medallion.decorators import api
+from medallion.errors import validation_error
+from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
+from silver import automap, forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver.transform_catalog import physical_table
+
+
+@api("viewer")
+async def list_schemas(request: HttpRequest) -> list[dict[str, Any]]:
+    return await schemas.list_schema_columns(text(request.GET, "table_name", max_length=200))
+
+
+@api("operator")
+async def create_schema_column(request: HttpRequest) -> HttpResponse:
+    result = await schemas.create_column(json_object(request), user=username(request))
+    return created({"message": "Target schema created successfully", **result})
+
+
+@api("viewer")
+async def schema_column_names(request: HttpRequest, table_name: str) -> list[str]:
+    return [column["COLUMN_NAME"] for column in await schemas.schema_columns(table_name)]
+
+
+@api("viewer")
+async def cortex_models(request: HttpRequest) -> list[str]:
+    return llm.available_models()
+
+
+@api("operator")
+async def update_schema_column(request: HttpRequest, schema_id: int) -> dict[str, Any]:
+    result = await schemas.update_column(schema_id, json_object(request), user=username(request))
+    return {"message": "Target schema updated successfully", **result}
+
+
+@api("operator")
+async def delete_schema_column(request: HttpRequest, schema_id: int) -> dict[str, Any]:
+    deleted = await schemas.delete_column(schema_id, user=username(request))
+    return {"message": "Target schema column deleted successfully", "mappings_deleted": deleted}
+
+
+@api("operator")
+async def delete_schema_table(request: HttpRequest, table_name: str) -> dict[str, Any]:
+    counts = await schemas.delete_schema_table(table_name, user=username(request))
+    name = table_name.strip().upper()
+    return {
+        "message": f"Table schema '{name}' and all associated mappings and rules deleted successfully",
+        **counts,
+    }
+
+
+def _table_and_tpa(source: Any) -> tuple[str, str]:
+    table = text(source, "table_name", required=True, max_length=200)
+    tpa = text(source, "tpa", required=True, max_length=200)
+    return str(table), str(tpa)
+
+
+@api("viewer")
+async def list_tables(request: HttpRequest) -> list[dict[str, Any]]:
+    return await tables.list_tables(text(request.GET, "tpa", max_length=200))
+
+
+@api("viewer")
+async def table_exists(request: HttpRequest) -> dict[str, Any]:
+    table, tpa = _table_and_tpa(request.GET)
+    return await tables.table_exists(tpa, table)
+
+
+@api("operator")
+async def create_table(request: HttpRequest) -> HttpResponse:
+    table, tpa = _table_and_tpa(body_or_query(request))
+    return created(await tables.create_table(tpa, table, user=username(request)))
+
+
+@api("admin")
+async def delete_table(request: HttpRequest) -> dict[str, Any]:
+    table, tpa = _table_and_tpa(request.GET)
+    name = await tables.delete_table(tpa, table, user=username(request))
+    return {
+        "message": f"Table {name} and associated mappings and rules deleted successfully",
+        "physical_table_name": name,
+    }
+
+
+@api("viewer")
+async def list_mappings(request: HttpRequest) -> list[dict[str, Any]]:
+    source = request.GET
+    return await mappings.list_mappings(
+        text(source, "tpa", max_length=200), text(source, "target_table", max_length=200)
+    )
+
+
+@api("viewer")
+async def validate_mappings(request: HttpRequest) -> dict[str, Any]:
+    tpa = text(request.GET, "tpa", required=True, max_length=200)
+    table = text(request.GET, "target_table", required=True, max_length=200)
+    return await mappings.validate_mappings(tpa, table)
+
+
+@api("operator")
+async def create_mapping(request: HttpRequest) -> HttpResponse:
+    mapping_id = await mappings.create_mapping(json_object(request), user=username(request))
+    return created({"message": "Field mapping created successfully", "mapping_id": mapping_id})
+
+
+def _auto_map_target(body: dict[str, Any]) -> tuple[str, str]:
+    source_table = text(body, "source_table", default=mappings.SOURCE_TABLE, max_length=200)
+    if str(source_table).strip().upper() != mappings.SOURCE_TABLE:
+        raise validation_error("source_table", f"Must be {mappings.SOURCE_TABLE}.")
+    table = text(body, "target_table", required=True, max_length=200)
+    tpa = text(body, "tpa", required=True, max_length=200)
+    return str(tpa), str(table)
+
+
+def _confidence(body: dict[str, Any]) -> float:
+    value = body.get("min_confidence", 0.6)
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise validation_error("min_confidence", "Must be a number from 0 to 1.") from None
+    if not 0 <= number <= 1:
+        raise validation_error("min_confidence", "Must be a number from 0 to 1.")
+    return number
+
+
+@api("operator")
+async def auto_map_ml(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    tpa, table = _auto_map_target(body)
+    top_n = integer(body, "top_n", default=3, minimum=1, maximum=10)
+    return await automap.auto_map_ml(
+        tpa, table, top_n=int(top_n or 3), min_confidence=_confidence(body), user=username(request)
+    )
+
+
+@api("operator")
+async def auto_map_llm(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    tpa, table = _auto_map_target(body)
+    model = text(body, "model_name", max_length=200)
+    return await llm.auto_map_llm(tpa, table, model_name=model, user=username(request))
+
+
+@api("operator")
+async def approve_mapping(request: HttpRequest, mapping_id: int) -> dict[str, Any]:
+    await mappings.approve_mapping(mapping_id, user=username(request))
+    return {"message": "Mapping approved successfully", "mapping_id": mapping_id}
+
+
+@api("operator")
+async def delete_mapping(request: HttpRequest, mapping_id: int) -> dict[str, Any]:
+    await mappings.delete_mapping(mapping_id, user=username(request))
+    return {"message": "Mapping declined and deleted successfully", "mapping_id": mapping_id}
+
+
+@api("operator")
+async def update_mapping(request: HttpRequest, mapping_id: int) -> dict[str, Any]:
+    body = json_object(request)
+    await mappings.update_mapping(mapping_id, body, user=username(request))
+    return {"message": "Mapping updated successfully", "mapping_id": mapping_id}
+
+
+
+
+
+
+def _required_pair(source: Any, table_key: str = "table_name") -> tuple[str, str]:
+    return text(source, "tpa", required=True, max_length=60), text(source, table_key, required=True, max_length=210)
+
+
+@api("operator")
+async def run_transform(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    tpa, table = _required_pair(body, "target_table")
+    if (text(body, "source_table", default="RAW_DATA_TABLE") or "").upper() != "RAW_DATA_TABLE":
+        raise validation_error("source_table", "Must be RAW_DATA_TABLE.")
+    if (text(body, "source_schema", default="BRONZE") or "").upper() != "BRONZE":
+        raise validation_error("source_schema", "Must be BRONZE.")
+    integer(body, "batch_size", default=10000, minimum=1, maximum=100000)
+    outcome = await transform.transform(
+        tpa,
+        table,
+        incremental=bool(boolean(body, "incremental", default=False)),
+        apply_rules=bool(boolean(body, "apply_rules", default=True)),
+        user=username(request),
+    )
+    return outcome.as_response()
+
+
+@api("viewer")
+async def transform_history(request: HttpRequest) -> list[dict[str, Any]]:
+    limit, offset = page_params(request, transform.HISTORY_LIMIT, 1000)
+    return await transform.history(request.GET.get("tpa"), request.GET.get("table_name"), limit, offset)
+
+
+@api("viewer")
+async def transform_batch(request: HttpRequest, batch_id: str) -> dict[str, Any]:
+    return await transform.get_batch(batch_id)
+
+
+@api("viewer")
+async def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
+    return await rules.list_rules(request.GET.get("tpa") or None, request.GET.get("table_name") or None)
+
+
+@api("operator")
+async def create_rule(request: HttpRequest) -> HttpResponse:
+    return created(await rules.create_rule(json_object(request), user=username(request)))
+
+
+@api("operator")
+async def update_rule(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+    return await rules.update_rule(rule_id, json_object(request), user=username(request))
+
+
+@api("operator")
+async def delete_rule(request: HttpRequest, rule_id: int) -> dict[str, Any]:
+    await rules.delete_rule(rule_id, user=username(request))
+    return {"message": "Rule deleted successfully", "rule_id": rule_id}
+
+
+@api("viewer")
+async def silver_data(request: HttpRequest) -> dict[str, Any]:
+    tpa, table = _required_pair(request.GET)
+    limit, offset = page_params(request, 100, 5000)
+    return await viewer.page(tpa, table, forms.browse_options(request.GET), limit, offset)
+
+
+@api("viewer")
+async def silver_data_export(request: HttpRequest) -> StreamingHttpResponse:
+    tpa, table = _required_pair(request.GET)
+    return csv_response(*await viewer.export(tpa, table, forms.browse_options(request.GET)))
+
+
+@api("viewer")
+async def silver_data_stats(request: HttpRequest) -> dict[str, Any]:
+    return await quality.table_stats(*_required_pair(request.GET))
+
+
+@api("operator")
+async def quality_check(request: HttpRequest) -> dict[str, Any]:
+    params = body_or_query(request)
+    tpa, table = _required_pair(params)
+    table_text = str(params["table_name"])
+    physical, batch_id, score = await quality.check(tpa, table, text(params, "batch_id", max_length=40))
+    return {
+        "success": True,
+        "message": f"Data quality check complete for {physical.name}. Score: {score:.1f}%. Batch ID: {batch_id}",
+        "table_name": table_text,
+        "physical_table_name": physical.name,
+        "tpa": physical.tpa,
+        "batch_id": batch_id,
+        "quality_score": score,
+    }
+
+
+@api("operator")
+async def quality_check_all(request: HttpRequest) -> dict[str, Any]:
+    params = body_or_query(request)
+    tpa = text(params, "tpa", required=True, max_length=60)
+    code, batch_id, checked = await quality.check_all(tpa, text(params, "batch_id", max_length=40))
+    return {
+        "success": True,
+        "message": f"Data Quality Checks Complete. Checked {checked} tables for TPA: {code}. Batch ID: {batch_id}",
+        "tpa": code,
+        "batch_id": batch_id,
+        "tables_checked": checked,
+    }
+
+
+@api("viewer")
+async def quality_summary(request: HttpRequest) -> list[dict[str, Any]]:
+    return await quality.summary(request.GET.get("tpa") or None)
+
+
+@api("viewer")
+async def quality_failures(request: HttpRequest) -> list[dict[str, Any]]:
+    limit, offset = page_params(request, 100, 1000)
+    return await quality.failures(request.GET.get("tpa") or None, request.GET.get("table_name") or None, limit, offset)
+
+
+@api("viewer")
+async def quality_trends(request: HttpRequest) -> list[dict[str, Any]]:
+    tpa = text(request.GET, "tpa", required=True, max_length=60)
+    limit, offset = page_params(request, 50, 1000)
+    return await quality.trends(tpa, request.GET.get("table_name") or None, limit, offset)
+
+
+@api("viewer")
+async def quality_metrics(request: HttpRequest) -> dict[str, Any]:
+    tpa, table = _required_pair(request.GET)
+    physical = await physical_table(tpa, table)
+    batch_id, metrics = await quality.run_metrics(tpa, table, text(request.GET, "batch_id", max_length=40))
+    return {"success": True, "table_name": physical.name, "tpa": physical.tpa, "batch_id": batch_id, "metrics": metrics}
+
+
+@api("viewer")
+async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
+    tpa, table = _required_pair(request.GET)
+    limit, offset = page_params(request, 100, 1000)
+    return await quarantine.records(
+        tpa, table, quarantine.status_filter(request.GET.get("status") or None), limit, offset
+    )
+
+
+@api("viewer")
+async def quarantine_export(request: HttpRequest) -> StreamingHttpResponse:
+    tpa, table = _required_pair(request.GET)
+    status = quarantine.status_filter(request.GET.get("status") or None)
+    return csv_response(*await quarantine.export(tpa, table, status))
+
+
+@api("operator")
+async def quarantine_release(request: HttpRequest) -> dict[str, Any]:
+    body = json_object(request)
+    tpa, table = _required_pair(body)
+    outcome = await quarantine.release(tpa, table, body.get("record_ids"), user=username(request))
+    return outcome.as_response()

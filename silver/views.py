@@ -1,0 +1,299 @@
+"""Silver pages: target schemas, mappings, transform, data viewer, quality and quarantine."""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from medallion.charts import format_percent, line_chart
+from medallion.csv_export import csv_response
+from medallion.decorators import page
+from medallion.errors import ApiError, validation_error
+from medallion.http import integer, username
+from medallion.rendering import render_page, selected_tpa
+from silver import forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
+from tpa.services import get_tpa
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+DATA_TYPE_CHOICES = (
+    "VARCHAR(100)", "VARCHAR(500)", "NUMBER(18,2)", "NUMBER(38,0)", "INTEGER", "FLOAT", "BOOLEAN", "DATE",
+    "TIMESTAMP_NTZ", "VARIANT",
+)  # fmt: skip
+
+
+
+# Schema definitions
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# Physical tables
+
+
+
+
+
+
+
+
+
+
+
+
+# Field mappings
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# Pages
+
+
+
+def _uploaded_text(request: HttpRequest) -> str:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise validation_error("file", "Choose a CSV file.")
+    if upload.size > MAX_CSV_BYTES:
+        raise validation_error("file", "The CSV file is larger than 5 MiB.")
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise validation_error("file", "The CSV file must be UTF-8 text.") from None
+
+
+@page("viewer")
+async def schemas_page(request: HttpRequest) -> HttpResponse:
+    tpa = await selected_tpa(request)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for column in await schemas.list_schema_columns():
+        grouped.setdefault(column["TABLE_NAME"], []).append(column)
+    physical = await tables.list_tables(tpa)
+    return await render_page(
+        request,
+        "silver/schemas.html",
+        {
+            "schema_tables": grouped,
+            "physical_tables": physical,
+            "physical_by_schema": {row["SCHEMA_TABLE"] for row in physical},
+            "data_types": DATA_TYPE_CHOICES,
+        },
+    )
+
+
+@page("viewer")
+async def export_schemas(request: HttpRequest) -> HttpResponse:
+    return csv_response("target_schemas.csv", await schemas.export_csv())
+
+
+@page("operator")
+async def import_schemas(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            columns = schemas.parse_csv(_uploaded_text(request))
+            result = await schemas.import_columns(columns, user=username(request))
+            messages.success(
+                request,
+                f"Imported {result['columns_created']} column(s), skipped {result['columns_skipped']} existing; "
+                f"physical tables altered: {', '.join(result['physical_tables_updated']) or 'none'}.",
+            )
+        except ApiError as error:
+            messages.error(request, error.detail)
+    return HttpResponseRedirect("/silver/schemas")
+
+
+@page("viewer")
+async def mappings_page(request: HttpRequest) -> HttpResponse:
+    tpa_code = await selected_tpa(request)
+    tables_available = await schemas.schema_tables()
+    table = (request.GET.get("table") or "").upper()
+    if table not in tables_available:
+        table = tables_available[0] if tables_available else ""
+    context: dict[str, Any] = {
+        "table": table,
+        "schema_table_names": tables_available,
+        "llm_available": llm.llm_available(),
+        "models": llm.available_models(),
+        "rows": [],
+        "source_fields": {},
+        "target_columns": await schemas.list_schema_columns(table) if table else [],
+    }
+    if tpa_code and table:
+        try:
+            code = (await get_tpa(tpa_code))["TPA_CODE"]
+        except ApiError as error:
+            messages.error(request, error.detail)
+        else:
+            context.update(
+                tpa=code,
+                rows=mappings.annotate_duplicates(await mappings.list_mappings(code, table)),
+                source_fields=await mappings.source_samples(code),
+                table_state=await tables.table_exists(code, table),
+            )
+    if getattr(request, "role", None) == "admin":
+        context["prompt_template"] = await llm.prompt_template() or llm.DEFAULT_TEMPLATE
+    return await render_page(request, "silver/mappings.html", context)
+
+
+@page("viewer")
+async def export_mappings(request: HttpRequest) -> HttpResponse:
+    tpa = await selected_tpa(request)
+    if not tpa:
+        return HttpResponseRedirect("/silver/mappings")
+    content = await mappings.export_csv(tpa, request.GET.get("table") or None)
+    return csv_response(f"mappings_{tpa}.csv", content)
+
+
+@page("operator")
+async def import_mappings(request: HttpRequest) -> HttpResponse:
+    tpa = request.POST.get("tpa", "")
+    table = request.POST.get("table", "")
+    if request.method == "POST":
+        try:
+            result = await mappings.import_csv(tpa, _uploaded_text(request), user=username(request))
+            messages.success(
+                request,
+                f"Imported {result['mappings_created']} mapping(s); skipped {result['mappings_skipped']} "
+                "whose target column was already mapped.",
+            )
+        except ApiError as error:
+            messages.error(request, error.detail)
+    return HttpResponseRedirect(f"/silver/mappings?{urlencode({'tpa': tpa, 'table': table})}")
+
+
+@page("admin")
+async def save_prompt_template(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            await llm.save_prompt_template(request.POST.get("template"), user=username(request))
+            messages.success(request, "LLM prompt template saved.")
+        except ApiError as error:
+            messages.error(request, error.detail)
+    return HttpResponseRedirect("/silver/mappings")
+
+
+async def _selection(request: HttpRequest) -> tuple[str | None, list[PhysicalTable], PhysicalTable | None]:
+    """The globally selected TPA, its physical tables and the table picked with ?table=."""
+    try:
+        code = (await get_tpa(await selected_tpa(request)))["TPA_CODE"]
+    except ApiError:
+        return None, [], None
+    tables = await tables_of(code)
+    wanted = (request.GET.get("table") or "").upper()
+    chosen = next((t for t in tables if wanted in (t.schema_table, t.name)), tables[0] if tables else None)
+    return code, tables, chosen
+
+
+@page("viewer")
+async def transform_page(request: HttpRequest) -> HttpResponse:
+    code, tables, chosen = await _selection(request)
+    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    if chosen:
+        context |= {
+            "mappings": await approved_mappings(chosen.tpa, chosen.schema_table),
+            "rules": await rules.list_rules(chosen.tpa, chosen.schema_table),
+            "columns": await schema_columns(chosen.schema_table),
+            "history": await transform.history(chosen.tpa, chosen.schema_table, transform.HISTORY_LIMIT, 0),
+            "rule_types": rules.RULE_TYPES,
+            "actions": rules.ACTIONS,
+            "severities": rules.SEVERITIES,
+        }
+    return await render_page(request, "silver/transform.html", context)
+
+
+@page("viewer")
+async def data_page(request: HttpRequest) -> HttpResponse:
+    code, tables, chosen = await _selection(request)
+    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    if chosen:
+        limit = int(integer(request.GET, "limit", default=100, minimum=1, maximum=1000) or 100)
+        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        browse = forms.browse_options(request.GET)
+        try:
+            result = await viewer.page(chosen.tpa, chosen.schema_table, browse, limit, offset)
+        except ApiError as error:
+            result, context["error"] = None, error.detail
+        context |= {"result": result, "browse": browse, "limit": limit, "offset": offset}
+        if result:
+            context |= {
+                "rows": [[row[name] for name in result["columns"]] for row in result["data"]],
+                "shown_to": offset + len(result["data"]),
+                "previous_offset": max(offset - limit, 0) if offset else None,
+                "next_offset": offset + limit if offset + limit < result["total_count"] else None,
+            }
+    return await render_page(request, "silver/data.html", context)
+
+
+@page("viewer")
+async def quality_page(request: HttpRequest) -> HttpResponse:
+    code, tables, chosen = await _selection(request)
+    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    if code:
+        context["summary"] = await quality.summary(code)
+        context["failures"] = await quality.failures(code, chosen.name if chosen else None, 50, 0)
+    if chosen:
+        trend = await quality.trends(code, chosen.name, 60, 0)
+        points = [
+            (row["MEASURED_TIMESTAMP"].strftime("%m-%d %H:%M"), (row["QUALITY_SCORE"] or 0) / 100)
+            for row in reversed(trend)
+        ]
+        batch_id, metrics = await quality.run_metrics(chosen.tpa, chosen.schema_table, None)
+        context |= {
+            "trend_chart": line_chart(points, title=f"Quality score · {chosen.name}", value_format=format_percent),
+            "batch_id": batch_id,
+            "rule_metrics": [m for m in metrics if m["metric_name"].startswith("RULE_PASS_RATE_")],
+            "metrics": metrics,
+        }
+    return await render_page(request, "silver/quality.html", context)
+
+
+@page("viewer")
+async def quarantine_page(request: HttpRequest) -> HttpResponse:
+    code, tables, chosen = await _selection(request)
+    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    if chosen:
+        status = request.GET.get("status") or "QUARANTINED"
+        offset = int(integer(request.GET, "offset", default=0, minimum=0) or 0)
+        result = await quarantine.records(
+            chosen.tpa, chosen.schema_table, quarantine.status_filter(status), 100, offset
+        )
+        context |= {
+            "result": result,
+            "status": status,
+            "offset": offset,
+            "previous_offset": max(offset - 100, 0) if offset else None,
+            "next_offset": offset + 100 if offset + 100 < result["total_count"] else None,
+        }
+    return await render_page(request, "silver/quarantine.html", context)
