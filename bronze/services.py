@@ -16,6 +16,7 @@ from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, stage_name, tpa_code
 from tpa.services import get_tpa, list_tpas, require_active_tpa
@@ -101,13 +102,13 @@ def _in(column: str, values: Sequence[Any]) -> tuple[str, Sequence[Any]]:
 
 
 def _tpa_condition(value: str | None) -> list[tuple[str, Sequence[Any]]]:
-    """An optional TPA filter; an unknown or malformed code matches nothing."""
-    if not value:
-        return []
+    """An optional TPA filter within the request's TPA scope; an unknown, malformed or out-of-scope code matches
+    nothing."""
     try:
-        return [("TPA = ?", (tpa_code(value),))]
+        clause, params = tpa_condition("TPA", tpa_code(value) if value else None)
     except InvalidIdentifier:
         return [("1 = 0", ())]
+    return [(clause, params)] if clause else []
 
 
 # --------------------------------------------------------------------------- queue reads
@@ -154,7 +155,7 @@ async def queue_counts(tpa: str | None = None) -> dict[str, int]:
 
 async def get_queue_entry(queue_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise not_found("queue_item_not_found", f"Queue entry {queue_id} does not exist.")
     return row
 

@@ -8,6 +8,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import not_found, validation_error
+from medallion.scope import in_scope
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, tpa_code
 from silver.expressions import ExpressionError, compile_expression
@@ -118,7 +119,7 @@ async def list_rules(kind_name: str, tpa: str) -> list[dict[str, Any]]:
 
 async def get_rule(kind: RuleKind, rule_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(f"SELECT {kind.columns} FROM {kind.table} WHERE {kind.key} = ?", (rule_id,))
-    if row is None:
+    if row is None or (row["TPA"] != ALL_TPAS and not in_scope(row["TPA"])):
         raise not_found("rule_not_found", f"Gold {kind.name} rule {rule_id} not found.")
     return row
 

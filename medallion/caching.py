@@ -22,6 +22,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.serializers.json import DjangoJSONEncoder
 
+from medallion.scope import allowed_tpas
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -60,7 +62,11 @@ def _generation_key(namespace: str) -> str:
 
 
 def _value_key(namespace: str, function_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    fingerprint = json.dumps([args, sorted(kwargs.items())], cls=DjangoJSONEncoder, default=repr)
+    # The TPA scope is part of the key: a scoped request never gets a result computed for a wider one.
+    scope = allowed_tpas()
+    fingerprint = json.dumps(
+        [args, sorted(kwargs.items()), None if scope is None else sorted(scope)], cls=DjangoJSONEncoder, default=repr
+    )
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     return f"medallion:val:{namespace}:{function_name}:{digest}"
 

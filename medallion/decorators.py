@@ -12,10 +12,13 @@ from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 
+from medallion import audit
+from medallion.access import resolve_access
 from medallion.errors import ApiError
 from medallion.http import error_response, json_response
 from medallion.rendering import PageView, render_page, request_error
-from medallion.roles import has_role, role_of
+from medallion.roles import has_role
+from medallion.scope import tpa_scope
 from medallion.sessions import idle_session_ended, protect
 from medallion.warehouse import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from medallion.warehouse.identifiers import InvalidIdentifier
@@ -52,7 +55,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                     )
                 if not user.is_authenticated:
                     return error_response(request, 401, "not_authenticated", "Authentication is required.")
-                request.role = await role_of(user)
+                await resolve_access(request, user)
                 if not has_role(request.role, role):
                     return error_response(
                         request,
@@ -63,7 +66,8 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
             if request.method == "GET":
                 get_token(request)
             try:
-                result = await view(request, *args, **kwargs)
+                with tpa_scope(getattr(request, "tpa_scope", None)), audit.request_context(request):
+                    result = await view(request, *args, **kwargs)
             except ApiError as error:
                 return error_response(request, error.status, error.code, error.detail, error.errors)
             except InvalidIdentifier as error:
@@ -137,11 +141,12 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
             request.user = user
             if await idle_session_ended(request) or not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            request.role = await role_of(user)
+            await resolve_access(request, user)
             if not has_role(request.role, role):
                 return render(request, "403.html", {"user": user, "role": request.role, "required": role}, status=403)
             try:
-                return await view(request, *args, **kwargs)
+                with tpa_scope(request.tpa_scope), audit.request_context(request):
+                    return await view(request, *args, **kwargs)
             except ApiError as error:
                 return await request_error(request, error.status, error.detail)
             except InvalidIdentifier as error:

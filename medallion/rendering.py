@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from medallion.hooks import Hook
+from medallion.scope import in_scope
 
 PageView = Callable[..., Awaitable[HttpResponse]]
 PageContext = Callable[[], Awaitable[dict[str, Any]]]
@@ -23,10 +24,11 @@ async def request_error(request: HttpRequest, status: int, detail: str) -> HttpR
 
 
 async def selected_tpa(request: HttpRequest) -> str | None:
-    explicit = request.GET.get("tpa")
-    if explicit:
-        return explicit.upper()
-    return await request.session.aget(SELECTED_TPA_KEY)
+    """The TPA asked for with ?tpa= or picked in the selector; none outside the request's TPA scope."""
+    chosen = request.GET.get("tpa") or await request.session.aget(SELECTED_TPA_KEY)
+    if not chosen or not in_scope(chosen):
+        return None
+    return chosen.upper()
 
 
 async def render_page(

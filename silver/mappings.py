@@ -11,6 +11,7 @@ from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.scope import in_scope
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
 from silver.expressions import ExpressionError, compile_expression
@@ -261,7 +262,7 @@ async def _mapping(mapping_id: int) -> dict[str, Any]:
         "WHERE MAPPING_ID = ? AND ACTIVE = TRUE",
         (mapping_id,),
     )
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise not_found("mapping_not_found", f"Mapping {mapping_id} not found.")
     return row
 

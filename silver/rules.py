@@ -14,6 +14,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import conflict, not_found, validation_error
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import QueryError, Transaction, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote, table_name
 from silver.expressions import ExpressionError, compile_expression
@@ -47,9 +48,10 @@ class CompiledRule:
 @cached("silver_rules", ttl=300)
 async def list_rules(tpa: str | None = None, table: str | None = None) -> list[dict[str, Any]]:
     conditions, params = [], []
-    if tpa:
-        conditions.append("TPA = ?")
-        params.append((await get_tpa(tpa))["TPA_CODE"])
+    scoped, scope_params = tpa_condition("TPA", (await get_tpa(tpa))["TPA_CODE"] if tpa else None)
+    if scoped:
+        conditions.append(scoped)
+        params += scope_params
     if table:
         conditions.append("SCHEMA_TABLE = ?")
         params.append(schema_table(table))
@@ -64,7 +66,7 @@ async def get_rule(rule_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(
         f"SELECT {RULE_COLUMNS} FROM SILVER.TRANSFORM_RULES WHERE RULE_ID = ?", (rule_id,)
     )
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise not_found("rule_not_found", f"Rule {rule_id} not found.")
     return _decoded(row)
 
