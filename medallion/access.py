@@ -4,7 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from medallion.models import TpaScope
+from medallion import audit
+from medallion.models import ApiToken, TpaScope, hash_token
 from medallion.roles import role_of
 from medallion.scope import effective_role
 
@@ -25,3 +26,18 @@ async def resolve_access(request: HttpRequest, user: Any) -> None:
     request.role = effective_role(
         await role_of(user), read_only=bool(token is not None and token.read_only), scoped=allowed is not None
     )
+
+
+async def audit_refused_token(request: HttpRequest) -> None:
+    """A revoked token that is still used is worth an audit row: its holder did not get the message."""
+    raw = request.headers.get("Authorization", "")[7:].strip()
+    token = await ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).afirst()
+    if token is not None and token.revoked_at is not None:
+        await audit.record(
+            token.user.get_username(),
+            "TOKEN_USE_AFTER_REVOKE",
+            "API_TOKEN",
+            token.pk,
+            after={"path": request.path[:200], "prefix": token.key_prefix},
+            request_id=getattr(request, "request_id", None),
+        )

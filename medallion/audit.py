@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.http import HttpRequest
 
 from medallion.http import encode_value
@@ -41,6 +42,10 @@ async def record(
         "REQUEST_ID) SELECT ?, ?, ?, ?, ?, PARSE_JSON(?), PARSE_JSON(?), ?",
         (user, action, entity_type, str(entity_id), tpa, _json(before), _json(after), request_id or _request_id.get()),
     )
+
+
+record_sync = async_to_sync(record)
+"""`record` for sync code (the Django admin, sign-in views), which runs in a worker thread under ASGI."""
 
 
 def _json(value: Any) -> str | None:

@@ -13,7 +13,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 
 from medallion import audit
-from medallion.access import resolve_access
+from medallion.access import audit_refused_token, resolve_access
 from medallion.errors import ApiError
 from medallion.http import error_response, json_response
 from medallion.rendering import PageView, render_page, request_error
@@ -46,6 +46,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                 )
             if role is not None:
                 if getattr(request, "bearer_invalid", False):
+                    await audit_refused_token(request)
                     return error_response(
                         request,
                         401,

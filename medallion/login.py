@@ -7,7 +7,6 @@ right password is refused, with a message saying so; a successful sign-in clears
 import hashlib
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -17,8 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
 from medallion import audit
-
-record_audit = async_to_sync(audit.record)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -59,7 +56,7 @@ def register_success(username: str) -> None:
 
 
 def _audit_sign_in(request: HttpRequest, username: str, action: str, page: str) -> None:
-    record_audit(
+    audit.record_sync(
         username[:150] or None,
         action,
         "LOGIN",
@@ -120,7 +117,7 @@ class ThrottledLoginView(LoginView):
 class AuditedLogoutView(LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            record_audit(
+            audit.record_sync(
                 request.user.get_username(),
                 "LOGOUT",
                 "LOGIN",

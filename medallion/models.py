@@ -2,6 +2,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -35,6 +36,11 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_prefix}… ({self.user})"
+
+    def clean(self) -> None:
+        if not isinstance(self.tpa_codes, list) or not all(isinstance(code, str) for code in self.tpa_codes):
+            raise ValidationError({"tpa_codes": 'A list of TPA codes, e.g. ["ACME", "GLOBEX"].'})
+        self.tpa_codes = sorted({code.strip().upper() for code in self.tpa_codes if code.strip()})
 
     @classmethod
     def issue(cls, user: object, name: str = "script") -> tuple["ApiToken", str]:
