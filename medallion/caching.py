@@ -8,6 +8,7 @@ turns every older value into a miss.
 import asyncio
 import functools
 import hashlib
+import inspect
 import json
 import uuid
 from collections import Counter
@@ -49,6 +50,7 @@ class NamespaceStats:
 namespaces: dict[str, NamespaceStats] = {}
 _in_flight: dict[tuple[int, str], asyncio.Future[Any]] = {}
 query_counter: Counter[str] = Counter()
+TPA_PARAMETERS = frozenset({"tpa", "tpa_code"})
 
 
 async def _cache_call(function: Callable[..., R], *args: Any) -> R:
@@ -71,6 +73,19 @@ def _value_key(namespace: str, function_name: str, args: tuple[Any, ...], kwargs
     return f"medallion:val:{namespace}:{function_name}:{digest}"
 
 
+def _canonical_arguments(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The same call spelled differently gets one key: defaults filled in, keyword or positional alike, and TPA
+    codes (parameters named tpa or tpa_code) trimmed and upper-cased as the services read them."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    for name in TPA_PARAMETERS & bound.arguments.keys():
+        if isinstance(bound.arguments[name], str):
+            bound.arguments[name] = bound.arguments[name].strip().upper()
+    return bound.args, bound.kwargs
+
+
 def register_namespace(namespace: str, ttl: int | None = None) -> NamespaceStats:
     if namespace not in namespaces:
         namespaces[namespace] = NamespaceStats(namespace, ttl or settings.CACHE_DEFAULT_TTL)
@@ -83,10 +98,11 @@ def cached(namespace: str, ttl: int | None = None) -> Callable[[Callable[P, Awai
 
     def decorate(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         function_name = f"{function.__module__}.{function.__qualname__}"
+        signature = inspect.signature(function)
 
         @functools.wraps(function)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            key = _value_key(namespace, function_name, args, kwargs)
+            key = _value_key(namespace, function_name, *_canonical_arguments(signature, args, kwargs))
             generation_key = _generation_key(namespace)
             found = await _cache_call(cache.get_many, [generation_key, key])
             generation = found.get(generation_key)
