@@ -3,7 +3,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from bronze import forms, processing, services, uploads
+from bronze import forms, layouts, processing, services, uploads
 from medallion.decorators import api
 from medallion.errors import ApiError, validation_error
 from medallion.http import accepted, created, json_body, json_object, page_params, text, username
@@ -168,3 +168,22 @@ async def clear_all_data(request: HttpRequest) -> dict[str, Any]:
 async def delete_file_data(request: HttpRequest, file_name: str) -> dict[str, Any]:
     tpa = text(request.GET, "tpa", required=True, max_length=100)
     return await services.delete_file_data(file_name, str(tpa), user=username(request))
+
+
+@api("viewer")
+async def list_layouts(request: HttpRequest) -> list[dict[str, Any]]:
+    return await layouts.list_layouts(str(text(request.GET, "tpa", required=True, max_length=100)))
+
+
+@api("operator")
+async def save_layout(request: HttpRequest) -> HttpResponse:
+    body = json_object(request)
+    tpa = str(text(body, "tpa", required=True, max_length=100))
+    return created(await layouts.save_layout(tpa, body, user=username(request)))
+
+
+@api("operator")
+async def delete_layout(request: HttpRequest, layout_name: str) -> dict[str, Any]:
+    tpa = str(text(request.GET, "tpa", required=True, max_length=100))
+    await layouts.delete_layout(tpa, layout_name, user=username(request))
+    return {"message": f"Layout {layout_name} deleted", "layout_name": layout_name}

@@ -5,13 +5,14 @@ class BronzeConfig(AppConfig):
     name = "bronze"
 
     def ready(self) -> None:
-        from bronze import processing, services
+        from bronze import layouts, processing, services
         from medallion import worker
         from medallion.task_registry import register_task
         from tpa import services as tpa_services
 
         worker.steps.connect(processing.process_next)
         tpa_services.purge_in_transaction.connect(services.purge_tpa_rows)
+        tpa_services.purge_in_transaction.connect(layouts.purge_tpa)
         tpa_services.purge_after_commit.connect(services.purge_tpa_files)
         register_task(
             "DISCOVER_FILES_TASK",

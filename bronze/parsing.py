@@ -35,10 +35,23 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 
 _READ_CHUNK_BYTES = MEBIBYTE
+_COLUMN_GAP = re.compile(r"\S {2,}\S")
+# Numbers, amounts and dates as claims files write them (a column name is never one of these).
+_DATA_VALUE = re.compile(
+    r"[-+(]?\$?\d[\d,]*(\.\d+)?\)?"
+    r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}( \d{1,2}:\d{2}(:\d{2})?)?"
+    r"|\d{1,2}-[A-Za-z]{3}-\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?"
+)
 _CONTROL_BYTE_PATTERN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_CONTROL_BYTES = bytes(byte for byte in range(256) if not _CONTROL_BYTE_PATTERN.match(bytes([byte])))
 
-FileType = Literal["CSV", "EXCEL", "UNKNOWN"]
+FileType = Literal["CSV", "EXCEL", "PARQUET", "JSON", "NDJSON", "X12", "ARCHIVE", "UNKNOWN"]
+SUFFIX_TYPES: dict[str, FileType] = {
+    ".csv": "CSV", ".txt": "CSV", ".dat": "CSV", ".xlsx": "EXCEL", ".xls": "EXCEL", ".parquet": "PARQUET",
+    ".json": "JSON", ".ndjson": "NDJSON", ".jsonl": "NDJSON", ".837": "X12", ".x12": "X12", ".edi": "X12",
+    ".zip": "ARCHIVE", ".gz": "ARCHIVE",
+}  # fmt: skip
+SUPPORTED_SUFFIXES_TEXT = ", ".join(SUFFIX_TYPES)
 Record = tuple[int, dict[str, str | None]]
 
 
@@ -58,12 +71,7 @@ class DelimitedLayout:
 
 
 def detect_file_type(name: str) -> FileType:
-    suffix = Path(name).suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return "CSV"
-    if suffix in (".xlsx", ".xls"):
-        return "EXCEL"
-    return "UNKNOWN"
+    return SUFFIX_TYPES.get(Path(name).suffix.lower(), "UNKNOWN")
 
 
 # --------------------------------------------------------------------------- delimited text
@@ -100,11 +108,14 @@ def inspect_delimited(path: Path, *, sample_bytes: int = MEBIBYTE) -> DelimitedL
         raise BadFile("The file has no header row (it contains only blank lines)")
 
     header_fields = records[0][1]
+    if len(header_fields) == 1:
+        _refuse_fixed_width(records)
     for line_number, fields in records[1:]:
         if len(fields) != len(header_fields):
             raise _ragged_row(line_number, len(fields), len(header_fields))
     if len(records) == 1 and reached_end:
         raise BadFile("The file has a header row but no data rows")
+    _refuse_headerless(header_fields)
     return DelimitedLayout(encoding=encoding, delimiter=delimiter, headers=_checked_headers(header_fields))
 
 
@@ -224,6 +235,29 @@ def _choose_delimiter(records_by_delimiter: dict[str, list[tuple[int, list[str]]
         return matching / len(records), header_width, -CANDIDATE_DELIMITERS.index(delimiter)
 
     return max(multi_field, key=preference)
+
+
+def _refuse_fixed_width(records: list[tuple[int, list[str]]]) -> None:
+    """A one-column file whose lines are columns aligned by runs of spaces is fixed-width text, which would load
+    as one garbage column."""
+    lines = [fields[0] for _, fields in records[:SNIFF_RECORD_LIMIT]]
+    aligned = [line for line in lines if _COLUMN_GAP.search(line.strip())]
+    if len(aligned) * 2 > len(lines):
+        raise BadFile(
+            "The file looks like fixed-width text (columns aligned by spaces, no delimiter between them); "
+            "save it as delimited text (comma, tab, | or ;) with a header row"
+        )
+
+
+def _refuse_headerless(header_fields: list[str]) -> None:
+    """A first row of values (dates, amounts, numbers) means the file has no header row: its first record would
+    name the columns and be lost."""
+    values = [field for field in header_fields if _DATA_VALUE.fullmatch(field.strip())]
+    if len(values) * 2 >= len(header_fields):
+        raise BadFile(
+            f"The first row holds values, not column names ({', '.join(repr(v[:20]) for v in values[:3])}): "
+            "the file has no header row; add one naming each column"
+        )
 
 
 def _checked_headers(fields: list[str], column_name: Callable[[int], str] = str) -> list[str]:

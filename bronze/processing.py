@@ -13,12 +13,24 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from bronze import parsing
+from bronze import formats, layouts, parsing, x12
 from bronze.parsing import BadFile
-from bronze.services import QUEUE, QUEUE_COLUMNS, discover_files, invalidate_bronze, reset_stuck, utc_now
+from bronze.services import (
+    HEARTBEATS,
+    QUEUE,
+    QUEUE_COLUMNS,
+    discover_files,
+    invalidate_bronze,
+    register_upload,
+    reset_stuck,
+    utc_now,
+)
 from medallion import events, worker
+from medallion.errors import ApiError
 from medallion.warehouse import (
+    DOCUMENT_FORMATS,
     DelimitedSource,
+    DocumentSource,
     QueryError,
     Transaction,
     WarehouseConflict,
@@ -31,11 +43,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RAW_TABLE = '"BRONZE"."RAW_DATA_TABLE"'
-EXCEL_COLUMNS = (
+RECORD_COLUMNS = (
     '"TPA"', '"FILE_NAME"', '"SHEET_NAME"', '"FILE_ROW_NUMBER"', '"RAW_DATA"', '"FILE_TYPE"', '"CONTENT_HASH"',
     '"QUEUE_ID"', '"LOADED_BY"',
 )  # fmt: skip
-EXCEL_BATCH_ROWS = 5000
+RECORD_BATCH_ROWS = 5000
 CLAIM_CANDIDATES = 10
 MAX_RETRIES = 3
 RETRY_BACKOFF_SECONDS = 15
@@ -85,6 +97,10 @@ async def claim_next() -> dict[str, Any] | None:
         except WarehouseConflict:
             continue
         if claimed:
+            await wh.execute(
+                f"INSERT INTO {HEARTBEATS} (QUEUE_ID, CLAIMED_BY, HEARTBEAT_AT) VALUES (?, ?, ?)",
+                (candidate["QUEUE_ID"], worker.WORKER_ID, now),
+            )
             await invalidate_bronze()
             return await wh.fetch_one(
                 f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (candidate["QUEUE_ID"],)
@@ -98,7 +114,7 @@ async def process_entry(entry: dict[str, Any]) -> None:
     events.log_file_stage(entry["QUEUE_ID"], path, tpa, "BRONZE_LOAD", "STARTED", started=started)
     beating = asyncio.create_task(_heartbeat(entry["QUEUE_ID"]))
     try:
-        outcome = await _load(entry, beating)
+        outcome = await _load(entry)
     except BadFile as error:
         await _finish_failed(entry, str(error), started)
     except QueryError as error:
@@ -119,38 +135,71 @@ async def process_entry(entry: dict[str, Any]) -> None:
         )  # fmt: skip
     finally:
         beating.cancel()
+        await _stop_beating(entry["QUEUE_ID"])
         await invalidate_bronze()
 
 
-async def _load(entry: dict[str, Any], beating: asyncio.Task[None]) -> int:
-    """Returns the rows loaded (0 for a duplicate)."""
-    file_type = parsing.detect_file_type(entry["FILE_NAME"])
+async def _load(entry: dict[str, Any]) -> int:
+    """Returns the rows loaded (0 for a duplicate or an archive, whose members are queued as files)."""
+    file_type: str = parsing.detect_file_type(entry["FILE_NAME"])
     if file_type == "UNKNOWN":
-        raise BadFile("The file type is not supported; use .csv, .txt, .xlsx or .xls")
+        raise BadFile(f"The file type is not supported; use {parsing.SUPPORTED_SUFFIXES_TEXT}")
     async with _local_copy(entry["FILE_NAME"]) as local:
         content_hash = entry["CONTENT_HASH"] or await in_file_thread(_sha256, local)
         earlier = await _earlier_load(entry, content_hash)
         if earlier is not None:
             await _finish_duplicate(entry, content_hash, earlier)
             return 0
+        if file_type == "ARCHIVE":
+            return await _unpack(entry, local, content_hash)
+        tpa_layout = await layouts.layout_for(entry["TPA"], entry["FILE_NAME"].split("/", 1)[1])
+        if tpa_layout is not None and tpa_layout.format == "FIXED_WIDTH" and file_type == "CSV":
+            file_type = "FIXED_WIDTH"
         layout = await in_file_thread(parsing.inspect_delimited, local) if file_type == "CSV" else None
-        await _extend_lease(entry["QUEUE_ID"])
-        beating.cancel()
         try:
             async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
                 await tx.execute(f"DELETE FROM {RAW_TABLE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
                 if layout is not None:
                     rows = await _load_delimited(tx, entry, layout, content_hash)
+                elif file_type in DOCUMENT_FORMATS:
+                    rows = await _load_documents(tx, entry, file_type, content_hash)
                 else:
-                    rows = await _load_excel(tx, entry, local, content_hash)
+                    rows = await _load_records(tx, entry, file_type, _record_batches(file_type, local, tpa_layout),
+                                               content_hash)  # fmt: skip
+                rows = await layouts.record_controls(tx, entry, rows, tpa_layout)
                 await _mark_success(tx, entry, content_hash, rows)
         except QueryError:
+            # The bulk loads are strict but terse; a full read of the file names the offending line.
             if layout is not None:
-                # The bulk load is strict but terse; a full read of the file names the offending line.
                 await in_file_thread(parsing.validate_delimited, local, layout)
+            elif file_type in DOCUMENT_FORMATS:
+                await in_file_thread(formats.explain_document_error, local, file_type)
             raise
     await _move_quietly(entry, "COMPLETED")
     return rows
+
+
+async def _unpack(entry: dict[str, Any], local: Path, content_hash: str) -> int:
+    """Queue each member of an archive as a file of its own; the archive itself loads no rows."""
+    archive_name = entry["FILE_NAME"].split("/", 1)[1]
+    with tempfile.TemporaryDirectory(dir=await in_file_thread(_scratch_root)) as scratch:
+        members = await in_file_thread(formats.unpack, local, archive_name, Path(scratch))
+        refused = [m.name for m in members if parsing.detect_file_type(m.name) in ("UNKNOWN", "ARCHIVE")]
+        if refused:
+            raise BadFile(f"The archive holds files of an unsupported type: {', '.join(refused[:5])}")
+        for member in members:
+            try:
+                await register_upload(
+                    entry["TPA"], member.name, member.path, member.size, member.sha256,
+                    user=entry["UPLOADED_BY"] or "system",
+                )  # fmt: skip
+            except ApiError as error:
+                raise BadFile(f"{member.name} from the archive was not queued: {error.detail}") from None
+    names = ", ".join(member.name for member in members)
+    await _finish(entry, "SUCCESS", process_result=f"UNPACKED: {len(members)} files ({names})"[:4000],
+                  content_hash=content_hash)  # fmt: skip
+    await _move_quietly(entry, "COMPLETED")
+    return 0
 
 
 @contextlib.asynccontextmanager
@@ -165,6 +214,12 @@ async def _local_copy(path: str) -> AsyncIterator[Path]:
         return
     with tempfile.TemporaryDirectory(dir=settings.UPLOAD_TEMP_DIR) as scratch:
         yield await wh.stage_get("SRC", path, Path(scratch))
+
+
+def _scratch_root() -> Path:
+    root = Path(settings.UPLOAD_TEMP_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 def _sha256(path: Path) -> str:
@@ -183,23 +238,24 @@ async def _earlier_load(entry: dict[str, Any], content_hash: str) -> str | None:
     )
 
 
+def _constants(entry: dict[str, Any], file_type: str, content_hash: str) -> dict[str, Any]:
+    return {
+        '"TPA"': entry["TPA"],
+        '"FILE_NAME"': entry["FILE_NAME"].split("/", 1)[1],
+        '"FILE_TYPE"': file_type,
+        '"CONTENT_HASH"': content_hash,
+        '"QUEUE_ID"': entry["QUEUE_ID"],
+        '"LOADED_BY"': entry["UPLOADED_BY"] or "system",
+    }
+
+
 async def _load_delimited(
     tx: Transaction, entry: dict[str, Any], layout: parsing.DelimitedLayout, content_hash: str
 ) -> int:
     source = DelimitedSource(
-        layout.headers,
-        layout.delimiter,
-        layout.encoding,
-        constants={
-            '"TPA"': entry["TPA"],
-            '"FILE_NAME"': entry["FILE_NAME"].split("/", 1)[1],
-            '"FILE_TYPE"': "CSV",
-            '"CONTENT_HASH"': content_hash,
-            '"QUEUE_ID"': entry["QUEUE_ID"],
-            '"LOADED_BY"': entry["UPLOADED_BY"] or "system",
-        },
+        layout.headers, layout.delimiter, layout.encoding, constants=_constants(entry, "CSV", content_hash)
     )
-    return await tx.load_delimited_as_json(
+    return await tx.load_staged_as_json(
         RAW_TABLE,
         "SRC",
         entry["FILE_NAME"],
@@ -210,16 +266,49 @@ async def _load_delimited(
     )
 
 
-async def _load_excel(tx: Transaction, entry: dict[str, Any], local: Path, content_hash: str) -> int:
+async def _load_documents(tx: Transaction, entry: dict[str, Any], file_type: str, content_hash: str) -> int:
+    """Parquet, JSON and NDJSON are read by the warehouse itself (DuckDB's readers, Snowflake's COPY)."""
+    rows = await tx.load_staged_as_json(
+        RAW_TABLE,
+        "SRC",
+        entry["FILE_NAME"],
+        DocumentSource(file_type, _constants(entry, file_type, content_hash)),
+        json_column='"RAW_DATA"',
+        row_number_column='"FILE_ROW_NUMBER"',
+        timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
+    )
+    if not rows:
+        raise BadFile("The file has no records")
+    return rows
+
+
+def _record_batches(
+    file_type: str, local: Path, tpa_layout: layouts.Layout | None
+) -> Iterator[tuple[str | None, list[parsing.Record]]]:
+    """Records read in the worker: Excel sheets, X12 claims, fixed-width lines."""
+    if file_type == "EXCEL":
+        return parsing.iter_excel_records(local, batch_size=RECORD_BATCH_ROWS)
+    if file_type == "X12":
+        return ((None, batch) for batch in x12.iter_claim_records(local))
+    fields = tpa_layout.fields if tpa_layout is not None else ()
+    return ((None, batch) for batch in formats.iter_fixed_width_records(local, fields, batch_size=RECORD_BATCH_ROWS))
+
+
+async def _load_records(
+    tx: Transaction,
+    entry: dict[str, Any],
+    file_type: str,
+    batches: Iterator[tuple[str | None, list[parsing.Record]]],
+    content_hash: str,
+) -> int:
     constants = (entry["TPA"], entry["FILE_NAME"].split("/", 1)[1])
-    trailer = ("EXCEL", content_hash, entry["QUEUE_ID"], entry["UPLOADED_BY"] or "system")
-    batches: Iterator[tuple[str, list[parsing.Record]]] = parsing.iter_excel_records(local, batch_size=EXCEL_BATCH_ROWS)
+    trailer = (file_type, content_hash, entry["QUEUE_ID"], entry["UPLOADED_BY"] or "system")
     loaded = 0
     while (batch := await in_file_thread(next, batches, None)) is not None:
         sheet, records = batch
         rows = [(*constants, sheet, number, record, *trailer) for number, record in records]
         loaded += await tx.insert_rows(
-            RAW_TABLE, EXCEL_COLUMNS, rows, json_columns=['"RAW_DATA"'],
+            RAW_TABLE, RECORD_COLUMNS, rows, json_columns=['"RAW_DATA"'],
             timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
         )  # fmt: skip
     return loaded
@@ -309,19 +398,23 @@ async def _heartbeat(queue_id: int) -> None:
             log.warning("heartbeat for queue entry %s failed: %s", queue_id, error)
 
 
-async def _extend_lease(queue_id: int) -> None:
-    # The load transaction updates this row at its end; a heartbeat committed meanwhile would make that update
-    # a write-write conflict, so the claim is extended once to cover the whole (time-limited) transaction.
-    await _touch(queue_id, utc_now() + timedelta(seconds=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT))
-
-
 async def _touch(queue_id: int, heartbeat_at: datetime) -> None:
+    """Beat on the claim's own heartbeat row (a reset deletes it), also while the load transaction runs."""
     touched = await warehouse().execute(
-        f"UPDATE {QUEUE} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND CLAIMED_BY = ?",
+        f"UPDATE {HEARTBEATS} SET HEARTBEAT_AT = ? WHERE QUEUE_ID = ? AND CLAIMED_BY = ?",
         (heartbeat_at, queue_id, worker.WORKER_ID),
     )
     if not touched:
         raise ClaimLost(str(queue_id))
+
+
+async def _stop_beating(queue_id: int) -> None:
+    try:
+        await warehouse().execute(
+            f"DELETE FROM {HEARTBEATS} WHERE QUEUE_ID = ? AND CLAIMED_BY = ?", (queue_id, worker.WORKER_ID)
+        )
+    except TRANSIENT_ERRORS as error:
+        log.warning("could not remove the heartbeat of queue entry %s: %s", queue_id, error)
 
 
 async def _move_quietly(entry: dict[str, Any], target_stage: str) -> None:

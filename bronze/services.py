@@ -4,13 +4,13 @@ import asyncio
 import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from bronze.parsing import detect_file_type
+from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
 from medallion import audit, events
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
@@ -27,9 +27,18 @@ QUEUE_COLUMNS = (
     "QUEUE_ID, FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, STATUS, DISCOVERED_TIMESTAMP, PROCESSED_TIMESTAMP, "
     "ERROR_MESSAGE, PROCESS_RESULT, RETRY_COUNT, ROWS_LOADED, CONTENT_HASH, UPLOADED_BY"
 )
+HEARTBEATS = "BRONZE.LOAD_HEARTBEATS"
+# The last sign of life of a queue entry's claim `q`: its worker's heartbeat, else the claim time. STUCK is true
+# for a PROCESSING entry whose claim has had none for the lease (bound parameter: the lease's start).
+LAST_BEAT_JOIN = (
+    f"LEFT JOIN (SELECT QUEUE_ID, CLAIMED_BY, MAX(HEARTBEAT_AT) AS BEAT FROM {HEARTBEATS} GROUP BY QUEUE_ID, "
+    "CLAIMED_BY) AS h ON h.QUEUE_ID = q.QUEUE_ID AND h.CLAIMED_BY = q.CLAIMED_BY"
+)
+LAST_BEAT = "COALESCE(h.BEAT, q.HEARTBEAT_AT)"
+STUCK = f"COALESCE({LAST_BEAT} < ?, TRUE)"
 RAW_COLUMNS = "RECORD_ID, FILE_NAME, SHEET_NAME, FILE_ROW_NUMBER, TPA, RAW_DATA, FILE_TYPE, LOAD_TIMESTAMP, LOADED_BY"
 STATUSES = ("PENDING", "PROCESSING", "SUCCESS", "FAILED", "DUPLICATE", "DELETED")
-FILE_TYPES = ("CSV", "EXCEL", "UNKNOWN")
+FILE_TYPES = ("CSV", "EXCEL", "FIXED_WIDTH", "PARQUET", "JSON", "NDJSON", "X12", "ARCHIVE", "UNKNOWN")
 REPLACEABLE_STATUSES = ("PENDING", "FAILED", "DUPLICATE", "DELETED")
 QUEUE_NAMESPACE = "bronze_queue"
 RAW_NAMESPACE = "bronze_raw"
@@ -128,10 +137,11 @@ async def list_queue(
     if file_type:
         conditions.append(("FILE_TYPE = ?", (file_type,)))
     where, params = _where(conditions)
+    columns = ", ".join(f"q.{column.strip()}" for column in QUEUE_COLUMNS.split(","))
     return await warehouse().fetch_all(
-        f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} {where} "
-        "ORDER BY DISCOVERED_TIMESTAMP DESC, QUEUE_ID DESC LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
+        "ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC LIMIT ? OFFSET ?",
+        (_lease_expired_before(), *params, limit, offset),
     )
 
 
@@ -265,7 +275,7 @@ async def register_upload(
     file_name = checked_file_name(name)
     file_type = detect_file_type(file_name)
     if file_type == "UNKNOWN":
-        raise validation_error("file", "Upload a .csv, .txt, .xlsx or .xls file.", code="unsupported_file_type")
+        raise validation_error("file", f"Upload a {SUPPORTED_SUFFIXES_TEXT} file.", code="unsupported_file_type")
     path = f"{code}/{file_name}"
     existing = await _entry_for_path(path)
     _refuse_replacing(existing)
@@ -356,18 +366,35 @@ async def discover_files(*, user: str | None = None) -> int:
     return len(new_rows)
 
 
+def _lease_expired_before() -> datetime:
+    return utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
+
+
 async def reset_stuck(*, user: str | None = None) -> int:
-    """PROCESSING entries whose claim has had no heartbeat for the lease go back to PENDING."""
-    expired_before = utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS)
-    reset = await warehouse().execute(
-        f"UPDATE {QUEUE} SET STATUS = 'PENDING', ERROR_MESSAGE = 'Reset from stuck PROCESSING status', "
-        "CLAIMED_BY = NULL, HEARTBEAT_AT = NULL, PROCESSING_STARTED = NULL "
-        "WHERE STATUS = 'PROCESSING' AND (HEARTBEAT_AT IS NULL OR HEARTBEAT_AT < ?)",
-        (expired_before,),
+    """PROCESSING entries whose worker has not beaten for the lease go back to PENDING, each logged as an error."""
+    wh, reset = warehouse(), 0
+    stuck = await wh.fetch_all(
+        f"SELECT q.QUEUE_ID, q.FILE_NAME, q.TPA, q.CLAIMED_BY, {LAST_BEAT} AS LAST_BEAT FROM {QUEUE} AS q "
+        f"{LAST_BEAT_JOIN} WHERE q.STATUS = 'PROCESSING' AND {STUCK}",
+        (_lease_expired_before(),),
     )
+    for entry in stuck:
+        if not await wh.execute(
+            f"UPDATE {QUEUE} SET STATUS = 'PENDING', ERROR_MESSAGE = 'Reset from stuck PROCESSING status', "
+            "CLAIMED_BY = NULL, HEARTBEAT_AT = NULL, PROCESSING_STARTED = NULL "
+            "WHERE QUEUE_ID = ? AND STATUS = 'PROCESSING' AND COALESCE(CLAIMED_BY, '') = COALESCE(?, '')",
+            (entry["QUEUE_ID"], entry["CLAIMED_BY"]),
+        ):
+            continue
+        reset += 1
+        await wh.execute(f"DELETE FROM {HEARTBEATS} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
+        events.log_error(
+            "bronze.reset_stuck",
+            f"{entry['FILE_NAME']} was stuck in PROCESSING: worker {entry['CLAIMED_BY'] or '(none)'} last beat at "
+            f"{entry['LAST_BEAT'] or 'never'}; reset to PENDING", user=user, tpa=entry["TPA"],
+        )  # fmt: skip
     if reset:
         await invalidate_bronze()
-        events.log_event("WARNING", "bronze.reset_stuck", f"Reset {reset} stuck file(s) to PENDING", user=user)
     return reset
 
 

@@ -29,4 +29,6 @@ api_urlpatterns = [
     path("bronze/process", dispatch(POST=api.process)),
     path("bronze/clear-all-data", dispatch(POST=api.clear_all_data)),
     path("bronze/data/file/<path:file_name>", dispatch(DELETE=api.delete_file_data)),
+    path("bronze/layouts", dispatch(GET=api.list_layouts, POST=api.save_layout)),
+    path("bronze/layouts/<str:layout_name>", dispatch(DELETE=api.delete_layout)),
 ]

@@ -13,41 +13,6 @@ from medallion.warehouse.identifiers import STAGES
 DATA_PAGE_SIZE = 50
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --------------------------------------------------------------------------- pages
 
 

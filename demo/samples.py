@@ -281,6 +281,11 @@ def generate_rows(
         yield {header: formats.cell(target, record[target]) for target, header in columns}
 
 
+def typed_records(layout: TpaLayout, kind: str, rows: int, *, seed: int = 0) -> Iterator[dict[str, object]]:
+    """The rows of ``generate_rows`` keyed by target column with typed values (dates, money in cents)."""
+    return _typed_records(layout, kind, rows, seed=seed)
+
+
 def write_csv(path: Path, layout: TpaLayout, kind: str, rows: int, *, seed: int = 0) -> Path:
     """Delimited text in the TPA's delimiter (minimal RFC 4180 quoting, CRLF), streamed.
 

@@ -2,8 +2,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from gold import metrics, refresh, rules, services
+from gold import forms, lineage, metrics, reconciliation, refresh, rules, services
 from medallion.decorators import api
+from medallion.errors import validation_error
 from medallion.http import boolean, created, json_object, page_params, text, username
 from tpa.services import get_tpa
 
@@ -107,3 +108,31 @@ async def run_quality(request: HttpRequest) -> dict[str, Any]:
 
 def _tpa(request: HttpRequest) -> str:
     return str(text(request.GET, "tpa", required=True, max_length=100)).strip().upper()
+
+
+MAX_VERDICT_FILES = 200
+
+
+@api("viewer")
+async def file_reconciliation(request: HttpRequest, queue_id: int) -> dict[str, Any]:
+    return await reconciliation.file_reconciliation(queue_id)
+
+
+@api("viewer")
+async def file_verdicts(request: HttpRequest) -> dict[str, dict[str, Any]]:
+    ids = [part for part in (request.GET.get("ids") or "").split(",") if part.strip()]
+    if len(ids) > MAX_VERDICT_FILES or not all(part.strip().isdigit() for part in ids):
+        raise validation_error("ids", f"Give up to {MAX_VERDICT_FILES} queue ids separated by commas.")
+    return await reconciliation.verdicts([int(part) for part in ids])
+
+
+@api("viewer")
+async def monthly_reconciliation(request: HttpRequest) -> dict[str, Any]:
+    tpa = str(text(request.GET, "tpa", required=True, max_length=100))
+    return await reconciliation.monthly_report(tpa, reconciliation.month_of(request.GET.get("month")))
+
+
+@api("viewer")
+async def cell_lineage(request: HttpRequest) -> dict[str, Any]:
+    cell = forms.lineage_cell(request.GET)
+    return await lineage.cell_sources(cell.tpa, cell.year, cell.month, cell.claim_type)

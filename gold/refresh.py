@@ -78,7 +78,7 @@ async def _refresh(
     if full:
         await _purge_missing(scope, set(sources))
     tiers = await risk_tiers(wh)
-    filters = await _filters()
+    filters = await filter_rules()
     counts = RefreshCounts()
     for sources_of_tpa in sources.values():
         counts.add(await _refresh_tpa(sources_of_tpa, full, run_id, tiers, filters))
@@ -87,14 +87,14 @@ async def _refresh(
     return counts, checks
 
 
-async def _filters() -> list[dict[str, Any]]:
+async def filter_rules() -> list[dict[str, Any]]:
     return await warehouse().fetch_all(
         f"SELECT {TRANSFORMATION.columns} FROM {TRANSFORMATION.table} WHERE IS_ACTIVE AND RULE_TYPE = 'FILTER' "
         f"ORDER BY {TRANSFORMATION.order_by}"
     )
 
 
-def _filters_for(tpa: str, rules: list[dict[str, Any]]) -> dict[str, str]:
+def filters_for(tpa: str, rules: list[dict[str, Any]]) -> dict[str, str]:
     """Per Gold table, the AND-ed filter conditions that apply to this TPA's feed."""
     compiled = {
         table: "".join(
@@ -121,7 +121,7 @@ async def _refresh_tpa(
         if not (full or new_claims or new_eligibility):
             return counts
         months = None if full or new_eligibility else sorted({r["PERIOD"] for r in new_claims if r["PERIOD"]})
-        source = BuildInput(tpa, run_id, claims, eligibility, _filters_for(tpa, rules), tiers)
+        source = BuildInput(tpa, run_id, claims, eligibility, filters_for(tpa, rules), tiers)
         for table in GOLD_BUILDS:
             if months == [] and table.stored_period is not None:
                 continue

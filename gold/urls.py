@@ -9,6 +9,10 @@ urlpatterns = [
     path("gold/metrics", views.metrics_page, name="gold-metrics"),
     path("gold/quality", views.quality_page, name="gold-quality"),
     path("gold/rules", views.rules_page, name="gold-rules"),
+    path("bronze/files/<int:queue_id>/reconciliation", views.file_reconciliation_page, name="file-reconciliation"),
+    path("gold/reconciliation", views.monthly_reconciliation_page, name="gold-reconciliation"),
+    path("gold/lineage", views.lineage_page, name="gold-lineage"),
+    path("gold/reconciliation/export.csv", views.monthly_reconciliation_csv, name="gold-reconciliation-csv"),
 ]
 
 api_urlpatterns = [
@@ -20,6 +24,10 @@ api_urlpatterns = [
     path("gold/quality/run", dispatch(POST=api.run_quality)),
     path("gold/refresh", dispatch(POST=api.run_refresh)),
     path("gold/refresh/runs", dispatch(GET=api.refresh_runs)),
+    path("bronze/files/reconciliation", dispatch(GET=api.file_verdicts)),
+    path("bronze/files/<int:queue_id>/reconciliation", dispatch(GET=api.file_reconciliation)),
+    path("gold/reconciliation/monthly", dispatch(GET=api.monthly_reconciliation)),
+    path("gold/lineage", dispatch(GET=api.cell_lineage)),
 ]
 for kind in ("transformation", "quality"):
     api_urlpatterns += [

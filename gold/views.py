@@ -3,9 +3,9 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
-from gold import metrics, rules, services
+from gold import forms, lineage, metrics, reconciliation, rules, services
 from medallion import charts
-from medallion.csv_export import csv_chunks, csv_response
+from medallion.csv_export import csv_chunks, csv_lines, csv_response, safe_cell
 from medallion.decorators import page
 from medallion.http import integer
 from medallion.rendering import render_page, selected_tpa
@@ -14,36 +14,7 @@ DASHBOARD_PAGE_SIZE = 25
 UNIT_FORMATS = {"USD": charts.format_money, "COUNT": charts.format_count}
 
 
-
-
-
-
-
 # --- JSON API (G1-G9 and the Gold extras) ----------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -112,7 +83,7 @@ async def analytics_page(request: HttpRequest) -> HttpResponse:
             "tables": rules.GOLD_TABLES,
             "table": table,
             "columns": list(rows[0]) if rows else [],
-            "rows": [list(row.values()) for row in rows],
+            "rows": [(list(row.values()), _lineage_link(table, row)) for row in rows],
             "total": total,
             "offset": offset,
             "previous_offset": max(0, offset - DASHBOARD_PAGE_SIZE) if offset else None,
@@ -188,3 +159,42 @@ async def rules_page(request: HttpRequest) -> HttpResponse:
             "rule_columns": rules.RULE_COLUMNS,
         },
     )
+
+
+@page("viewer")
+async def file_reconciliation_page(request: HttpRequest, queue_id: int) -> HttpResponse:
+    report = await reconciliation.file_reconciliation(queue_id)
+    layers = reconciliation.layer_rows(report)
+    return await render_page(request, "gold/file_reconciliation.html", {"file": report, "layers": layers})
+
+
+@page("viewer")
+async def monthly_reconciliation_page(request: HttpRequest) -> HttpResponse:
+    tpa, month = await selected_tpa(request), reconciliation.month_of(request.GET.get("month"))
+    report = await reconciliation.monthly_report(tpa, month) if tpa else None
+    return await render_page(request, "gold/monthly_reconciliation.html", {"report": report, "month": month})
+
+
+@page("viewer")
+async def monthly_reconciliation_csv(request: HttpRequest) -> HttpResponse:
+    tpa = await selected_tpa(request)
+    if not tpa:
+        return HttpResponse("Choose a TPA (?tpa=CODE).", status=400, content_type="text/plain")
+    report = await reconciliation.monthly_report(tpa, reconciliation.month_of(request.GET.get("month")))
+    columns = reconciliation.REPORT_COLUMNS
+    lines = [list(columns)] + [[safe_cell(row[column]) for column in columns] for row in report["files"]]
+    return csv_response(f"reconciliation-{report['tpa'].lower()}-{report['month']}.csv", csv_lines(lines))
+
+
+def _lineage_link(table: str, row: dict[str, Any]) -> str | None:
+    if table != lineage.GOLD_TABLE:
+        return None
+    return (f"/gold/lineage?tpa={row['TPA']}&year={row['CLAIM_YEAR']}&month={row['CLAIM_MONTH']}"
+            f"&claim_type={row['CLAIM_TYPE']}")  # fmt: skip
+
+
+@page("viewer")
+async def lineage_page(request: HttpRequest) -> HttpResponse:
+    cell = forms.lineage_cell(request.GET)
+    sources = await lineage.cell_sources(cell.tpa, cell.year, cell.month, cell.claim_type)
+    return await render_page(request, "gold/lineage.html", {"sources": sources})

@@ -78,5 +78,3 @@ async def current_user(request: HttpRequest) -> dict[str, object]:
         "region": info.region,
         "snowflake_role": info.role,
     }
-
-

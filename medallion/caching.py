@@ -159,6 +159,11 @@ async def invalidate(*names: str) -> None:
     await _cache_call(invalidate_sync, *names)
 
 
+async def invalidate_every_namespace() -> None:
+    """For writes that reach into every layer (a TPA purge, clear-all): every registered namespace is stale."""
+    await invalidate(*namespaces)
+
+
 def invalidate_sync(*names: str) -> None:
     now = datetime.now(UTC)
     cache.set_many({_generation_key(n): uuid.uuid4().hex for n in names}, GENERATION_TTL)

@@ -38,6 +38,7 @@ NAVIGATION = (
             ("Metrics", "gold-metrics"),
             ("Quality", "gold-quality"),
             ("Rules", "gold-rules"),
+            ("Reconciliation", "gold-reconciliation"),
         ),
     ),
     (
@@ -51,6 +52,7 @@ NAVIGATION = (
             ("Schema check", "ops-schema"),
             ("Audit trail", "ops-audit"),
             ("Clear data", "ops-clear-data"),
+            ("Expected files and alerts", "ops-alerts"),
             ("Django admin", "admin:index"),
         ),
     ),

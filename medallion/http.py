@@ -65,10 +65,6 @@ def accepted(data: Any) -> HttpResponse:
     return json_response(data, 202)
 
 
-
-
-
-
 def json_body(request: HttpRequest) -> Any:
     """The parsed JSON body; None for no body, an empty body or the literal null."""
     try:

@@ -139,8 +139,14 @@ class DjangoEssentialsMiddleware(AsyncMiddleware):
     session save after a change, which alone goes to a thread.
     """
 
-    essentials = (SecurityMiddleware, SessionMiddleware, CsrfMiddleware, AuthenticationMiddleware,
-                  MessageMiddleware, XFrameOptionsMiddleware)
+    essentials = (
+        SecurityMiddleware,
+        SessionMiddleware,
+        CsrfMiddleware,
+        AuthenticationMiddleware,
+        MessageMiddleware,
+        XFrameOptionsMiddleware,
+    )
 
     def __init__(self, get_response: Any) -> None:
         super().__init__(get_response)

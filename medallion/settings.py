@@ -36,8 +36,11 @@ UPLOAD_TEMP_DIR = Path(env.str("UPLOAD_TEMP_DIR", default=str(DATA_DIR / "upload
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
-QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=300)
+QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=45)
 WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=2.0)
+# Alert e-mails: printed to the console unless a real backend (and its EMAIL_HOST, ...) is configured.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="medallion-alerts@localhost")
 REQUEST_LOG_QUEUE_SIZE = env.int("REQUEST_LOG_QUEUE_SIZE", default=10000)
 
 RETENTION_DAYS_COMPLETED = env.int("RETENTION_DAYS_COMPLETED", default=30)

@@ -22,7 +22,15 @@ class TaskDefinition:
 TASKS: dict[str, TaskDefinition] = {}
 
 
-def register_task(name: str, *, layer: str, run: TaskRun, description: str, schedule: str | None = None,
-                  predecessors: tuple[str, ...] = (), starts_suspended: bool = False) -> None:
+def register_task(
+    name: str,
+    *,
+    layer: str,
+    run: TaskRun,
+    description: str,
+    schedule: str | None = None,
+    predecessors: tuple[str, ...] = (),
+    starts_suspended: bool = False,
+) -> None:
     """`run` returns counts such as {"records_processed": 10, "records_failed": 0}; it raises on failure."""
     TASKS[name] = TaskDefinition(name, layer, schedule, run, description, predecessors, starts_suspended)

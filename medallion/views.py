@@ -1,4 +1,3 @@
-
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -23,8 +22,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     from django.views.csrf import csrf_failure as default_failure
 
     return default_failure(request, reason)
-
-
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

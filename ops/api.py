@@ -1,8 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 
 from medallion.decorators import api
-from medallion.http import accepted, integer, json_object, username
-from ops import logs, scheduler, schema_check, tasks
+from medallion.http import accepted, created, integer, json_object, text, username
+from ops import alerts, cadence, logs, scheduler, schema_check, tasks
 
 
 @api("viewer")
@@ -57,5 +57,41 @@ async def validate_schema(request: HttpRequest) -> dict[str, object]:
     return await schema_check.validate_schema()
 
 
+@api("viewer")
+async def expectations(request: HttpRequest) -> list[dict[str, object]]:
+    return await cadence.expectation_status(text(request.GET, "tpa", max_length=100))
 
 
+@api("operator")
+async def save_expectation(request: HttpRequest) -> HttpResponse:
+    body = json_object(request)
+    tpa = str(text(body, "tpa", required=True, max_length=100))
+    return created(await cadence.save_expectation(tpa, body, user=username(request)))
+
+
+@api("operator")
+async def delete_expectation(request: HttpRequest, file_kind: str) -> dict[str, object]:
+    tpa = str(text(request.GET, "tpa", required=True, max_length=100))
+    await cadence.delete_expectation(tpa, file_kind, user=username(request))
+    return {"message": f"Expectation {file_kind} deleted"}
+
+
+@api("admin")
+async def alert_subscriptions(request: HttpRequest) -> list[dict[str, object]]:
+    return await alerts.list_subscriptions()
+
+
+@api("admin")
+async def create_alert_subscription(request: HttpRequest) -> HttpResponse:
+    return created(await alerts.create_subscription(json_object(request), user=username(request)))
+
+
+@api("admin")
+async def delete_alert_subscription(request: HttpRequest, subscription_id: int) -> dict[str, object]:
+    await alerts.delete_subscription(subscription_id, user=username(request))
+    return {"message": f"Alert subscription {subscription_id} deleted"}
+
+
+@api("admin")
+async def alert_deliveries(request: HttpRequest) -> list[dict[str, object]]:
+    return await alerts.list_deliveries(int(integer(request.GET, "limit", default=100, minimum=1, maximum=1000) or 100))

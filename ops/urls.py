@@ -25,6 +25,7 @@ urlpatterns = [
     path("operations/system", views.system_page, name="ops-system"),
     path("operations/schema", views.schema_page, name="ops-schema"),
     path("operations/clear-data", views.clear_data_page, name="ops-clear-data"),
+    path("operations/alerts", views.alerts_page, name="ops-alerts"),
     path("metrics", views.prometheus_metrics, name="metrics"),
 ]
 
@@ -36,4 +37,9 @@ api_urlpatterns = [
     path("logs/errors/<int:error_id>", dispatch(PATCH=api.update_error)),
     path("admin/audit", dispatch(GET=api.read_log), {"log": "audit"}),
     path("admin/validate-schema", dispatch(GET=api.validate_schema)),
+    path("ops/expectations", dispatch(GET=api.expectations, POST=api.save_expectation)),
+    path("ops/expectations/<str:file_kind>", dispatch(DELETE=api.delete_expectation)),
+    path("ops/alerts/subscriptions", dispatch(GET=api.alert_subscriptions, POST=api.create_alert_subscription)),
+    path("ops/alerts/subscriptions/<int:subscription_id>", dispatch(DELETE=api.delete_alert_subscription)),
+    path("ops/alerts/deliveries", dispatch(GET=api.alert_deliveries)),
 ]

@@ -15,7 +15,7 @@ from medallion.errors import ApiError
 from medallion.http import encode_value
 from medallion.rendering import render_page
 from medallion.roles import has_role, role_of
-from ops import clear_data, logs, metrics, scheduler, schema_check, tasks
+from ops import alerts, cadence, clear_data, logs, metrics, scheduler, schema_check, tasks
 
 TASK_TABS = ("BRONZE", "SILVER", "GOLD", "OPS")
 LOG_TABS = {
@@ -292,3 +292,59 @@ async def prometheus_metrics(request: HttpRequest) -> HttpResponse:
 @page("viewer")
 async def home(request: HttpRequest) -> HttpResponse:
     return await render_page(request, "home.html")
+
+
+ALERT_FORM_ACTIONS = {"expectation", "delete_expectation", "subscription", "delete_subscription"}
+
+
+@page("admin")
+async def alerts_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        await _alerts_action(request)
+        return HttpResponseRedirect(request.path)
+    expectations, subscriptions, deliveries = (
+        await cadence.expectation_status(),
+        await alerts.list_subscriptions(),
+        await alerts.list_deliveries(50),
+    )
+    return await render_page(
+        request,
+        "ops/alerts.html",
+        {
+            "expectations": expectations,
+            "subscriptions": subscriptions,
+            "deliveries": deliveries,
+            "kinds": alerts.KINDS,
+            "channels": alerts.CHANNELS,
+            "cadences": cadence.CADENCES,
+            "weekdays": cadence.WEEKDAYS,
+            "mail_backend": alerts.mail_backend(),
+        },
+    )
+
+
+async def _alerts_action(request: HttpRequest) -> None:
+    form, user = request.POST, request.user.get_username()
+    action = form.get("action", "")
+    try:
+        if action == "expectation":
+            body = {key: form.get(key) for key in ("file_kind", "file_pattern", "cadence", "weekday", "cron")}
+            day = form.get("day", "")
+            body["day"] = int(day) if day.isdigit() else None
+            saved = await cadence.save_expectation(form.get("tpa", ""), body, user=user)
+            messages.success(request, f"{saved['tpa']} expects {saved['file_kind']} files {saved['description']}.")
+        elif action == "delete_expectation":
+            await cadence.delete_expectation(form.get("tpa", ""), form.get("file_kind", ""), user=user)
+            messages.success(request, "Expectation deleted.")
+        elif action == "subscription":
+            fields = ("tpa", "alert_kind", "channel", "target", "secret", "threshold")
+            saved = await alerts.create_subscription({key: form.get(key) for key in fields}, user=user)
+            messages.success(request, f"Alert subscription {saved['subscription_id']} created.")
+        elif action == "delete_subscription":
+            subscription = form.get("subscription_id", "")
+            await alerts.delete_subscription(int(subscription) if subscription.isdigit() else 0, user=user)
+            messages.success(request, "Alert subscription deleted.")
+        else:
+            messages.error(request, f"Unknown action; use one of {', '.join(sorted(ALERT_FORM_ACTIONS))}.")
+    except ApiError as error:
+        messages.error(request, error.detail)

@@ -8,8 +8,23 @@ from medallion.csv_export import csv_response
 from medallion.decorators import api
 from medallion.errors import validation_error
 from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
-from silver import automap, forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import (
+    automap,
+    claim_versions,
+    forms,
+    lineage,
+    llm,
+    mappings,
+    quality,
+    quarantine,
+    rules,
+    schemas,
+    tables,
+    transform,
+    viewer,
+)
 from silver.transform_catalog import physical_table
+from silver.x12_mapping import apply_837_mapping
 
 
 @api("viewer")
@@ -168,10 +183,6 @@ async def update_mapping(request: HttpRequest, mapping_id: int) -> dict[str, Any
     return {"message": "Mapping updated successfully", "mapping_id": mapping_id}
 
 
-
-
-
-
 def _required_pair(source: Any, table_key: str = "table_name") -> tuple[str, str]:
     return text(source, "tpa", required=True, max_length=60), text(source, table_key, required=True, max_length=210)
 
@@ -324,3 +335,21 @@ async def quarantine_release(request: HttpRequest) -> dict[str, Any]:
     tpa, table = _required_pair(body)
     outcome = await quarantine.release(tpa, table, body.get("record_ids"), user=username(request))
     return outcome.as_response()
+
+
+@api("operator")
+async def builtin_837_mapping(request: HttpRequest) -> dict[str, Any]:
+    tpa = str(text(json_object(request), "tpa", required=True, max_length=100))
+    return await apply_837_mapping(tpa, user=username(request))
+
+
+@api("viewer")
+async def claim_history(request: HttpRequest, claim_id: str) -> list[dict[str, Any]]:
+    table = await physical_table(text(request.GET, "tpa", required=True, max_length=100),
+                                 text(request.GET, "table_name", default="MEDICAL_CLAIMS", max_length=100))  # fmt: skip
+    return await claim_versions.claim_history(table.tpa, table.schema_table, claim_id[:100])
+
+
+@api("viewer")
+async def record_lineage(request: HttpRequest, record_id: int) -> dict[str, Any]:
+    return await lineage.record_lineage(record_id)

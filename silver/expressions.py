@@ -12,6 +12,7 @@ import functools
 import itertools
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -22,7 +23,9 @@ from sqlglot.tokens import Token, TokenType
 __all__ = [
     "ALLOWED_FUNCTIONS",
     "ExpressionError",
+    "GuardedConversion",
     "compile_expression",
+    "compile_guarded_conversion",
     "referenced_variables",
 ]
 
@@ -171,13 +174,96 @@ def compile_expression(
     """
     fragments_by_name = _parse_fragments(variables)
     try:
-        tree = _parse_single_expression(text, max_length=max_length)
-        _check_nodes(tree, known_variables=frozenset(fragments_by_name))
+        tree = _checked_tree(text, fragments_by_name, max_length)
         if boolean and not _is_predicate(tree):
             raise ExpressionError("A rule must be a true/false condition such as a comparison, not a value")
         return _substitute_variables(tree, fragments_by_name).sql(dialect="snowflake")
     except RecursionError:
         raise _too_deep_error() from None
+
+
+@dataclass(frozen=True)
+class GuardedConversion:
+    sql: str
+    conversion_failed: str | None  # SQL condition, or None when the expression converts nothing
+
+
+def compile_guarded_conversion(text: str, *, variables: Mapping[str, str], max_length: int = 2000) -> GuardedConversion:
+    """Like compile_expression for a mapping, where the variables are text: each conversion of text (TO_DATE,
+    TO_TIMESTAMP, TO_NUMBER, CAST, ...) becomes its TRY_ form, so a value it cannot convert makes the result
+    NULL instead of failing the statement, and `conversion_failed` is true exactly when some conversion in the
+    expression was given a value (not empty text, which counts as missing) and could not convert it."""
+    fragments_by_name = _parse_fragments(variables)
+    try:
+        tree = _checked_tree(text, fragments_by_name, max_length).transform(_guarded)
+        checks = [
+            exp.and_(_is_null(exp.Nullif(this=argument.copy(), expression=exp.Literal.string(""))).not_(),
+                     _is_null(node.copy()))
+            for node in tree.find_all(exp.Func)
+            if (argument := _converted_text(node)) is not None
+        ]  # fmt: skip
+        failed = exp.or_(*checks) if checks else None
+        return GuardedConversion(
+            _substitute_variables(tree, fragments_by_name).sql(dialect="snowflake"),
+            None if failed is None else _substitute_variables(failed, fragments_by_name).sql(dialect="snowflake"),
+        )
+    except RecursionError:
+        raise _too_deep_error() from None
+
+
+def _is_null(node: exp.Expression) -> exp.Expression:
+    return exp.Is(this=node, expression=exp.Null())
+
+
+def _checked_tree(text: str, fragments_by_name: Mapping[str, exp.Expression], max_length: int) -> exp.Expression:
+    tree = _parse_single_expression(text, max_length=max_length)
+    _check_nodes(tree, known_variables=frozenset(fragments_by_name))
+    return tree
+
+
+# Results of these are text, so converting them (like converting a variable) is what TRY_ forms accept:
+# Snowflake's TRY_ functions take only text.
+_TEXT_NODE_TYPES: tuple[type[exp.Expression], ...] = (
+    exp.Column, exp.Upper, exp.Lower, exp.Trim, exp.Substring, exp.Left, exp.Right, exp.Replace, exp.Concat,
+    exp.DPipe, exp.Pad, exp.SplitPart, exp.RegexpReplace, exp.RegexpExtract, exp.Initcap,
+)  # fmt: skip
+_SAFE_VERBATIM = {"TO_DATE": "TRY_TO_DATE", "TO_TIMESTAMP": "TRY_TO_TIMESTAMP", "TO_TIMESTAMP_NTZ": "TRY_TO_TIMESTAMP"}
+_TRY_VERBATIM = frozenset({"TRY_TO_DATE", "TRY_TO_TIMESTAMP"})
+
+
+def _is_text(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_text(node.this)
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.Anonymous):
+        return node.name.upper() in {"TO_CHAR", "TO_VARCHAR"}
+    return isinstance(node, _TEXT_NODE_TYPES)
+
+
+def _guarded(node: exp.Expression) -> exp.Expression:
+    """The TRY_ form of a conversion of text; any other node unchanged."""
+    if type(node) is exp.Cast and _is_text(node.this):
+        return exp.TryCast(this=node.this, to=node.args["to"])
+    if isinstance(node, (exp.ToNumber, exp.ToDouble, exp.ToBoolean)) and _is_text(node.this):
+        node.set("safe", True)
+    elif isinstance(node, exp.Anonymous) and node.name.upper() in _SAFE_VERBATIM and _is_text(node.expressions[0]):
+        if len(node.expressions) == 1 and node.name.upper() != "TO_DATE":
+            return exp.TryCast(this=node.expressions[0], to=exp.DataType.build("TIMESTAMP_NTZ"))
+        return exp.Anonymous(this=_SAFE_VERBATIM[node.name.upper()], expressions=node.expressions)
+    return node
+
+
+def _converted_text(node: exp.Expression) -> exp.Expression | None:
+    """The text a guarded conversion converts, or None when `node` is no such conversion."""
+    if isinstance(node, exp.TryCast) or (isinstance(node, (exp.ToNumber, exp.ToDouble, exp.ToBoolean))
+                                         and node.args.get("safe")):  # fmt: skip
+        argument = node.this
+    elif isinstance(node, exp.Anonymous) and node.name.upper() in _TRY_VERBATIM:
+        argument = node.expressions[0]
+    else:
+        return None
+    return argument if _is_text(argument) else None
 
 
 def referenced_variables(text: str, *, max_length: int = 2000) -> set[str]:

@@ -12,7 +12,7 @@ from medallion.clock import utc_now
 from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.scope import in_scope
-from medallion.warehouse import warehouse
+from medallion.warehouse import Transaction, warehouse
 from medallion.warehouse.identifiers import quote
 from silver.expressions import ExpressionError, compile_expression
 from silver.schemas import schema_columns
@@ -103,9 +103,9 @@ async def source_layouts(tpa: str) -> list[dict[str, list[str]]]:
     )
     files: dict[tuple[Any, Any], dict[str, list[str]]] = {}
     for row in rows:
-        files.setdefault((row["QUEUE_ID"], row["SHEET_NAME"]), {})[row["SOURCE_FIELD"]] = _json_list(
-            row["SAMPLES"]
-        )[:SAMPLES_PER_FIELD]
+        files.setdefault((row["QUEUE_ID"], row["SHEET_NAME"]), {})[row["SOURCE_FIELD"]] = _json_list(row["SAMPLES"])[
+            :SAMPLES_PER_FIELD
+        ]
     layouts: dict[frozenset[str], dict[str, list[str]]] = {}
     for fields in files.values():
         layouts.setdefault(frozenset(fields), fields)
@@ -225,17 +225,7 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     mapping = await _checked_manual(body)
     key = (mapping["TPA"], mapping["TARGET_TABLE"], mapping["TARGET_COLUMN"])
     async with warehouse().transaction() as tx:
-        existing = await tx.fetch_one(
-            "SELECT MAPPING_ID FROM SILVER.FIELD_MAPPINGS WHERE TPA = ? AND TARGET_TABLE = ? AND TARGET_COLUMN = ? "
-            "AND ACTIVE = TRUE",
-            key,
-        )
-        if existing:
-            raise conflict(
-                "mapping_exists",
-                f"Mapping {existing['MAPPING_ID']} already targets {key[1]}.{key[2]} for {key[0]}; "
-                "edit, approve or delete it instead.",
-            )
+        await _refuse_duplicate_target(tx, key)
         row = _manual_row(mapping, user, utc_now())
         await tx.execute(
             f"INSERT INTO SILVER.FIELD_MAPPINGS ({', '.join(INSERT_COLUMNS)}) "
@@ -254,6 +244,21 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     await invalidate(*MAPPING_NAMESPACES)
     return mapping_id
 
+
+async def _refuse_duplicate_target(tx: Transaction, key: tuple[str, str, str]) -> None:
+    """A manual mapping (created, or edited onto another target column) may not take a target that an active
+    mapping already has (auto-mapping's alternative suggestions are the only way to several): 409."""
+    existing = await tx.fetch_one(
+        "SELECT MAPPING_ID FROM SILVER.FIELD_MAPPINGS WHERE TPA = ? AND TARGET_TABLE = ? AND TARGET_COLUMN = ? "
+        "AND ACTIVE = TRUE",
+        key,
+    )
+    if existing:
+        raise conflict(
+            "mapping_exists",
+            f"Mapping {existing['MAPPING_ID']} already targets {key[1]}.{key[2]} for {key[0]}; "
+            "edit, approve or delete it instead.",
+        )
 
 
 async def _mapping(mapping_id: int) -> dict[str, Any]:
@@ -316,6 +321,8 @@ async def update_mapping(mapping_id: int, body: Mapping[str, Any], *, user: str 
             raise validation_error("description", "Must be a string.")
         after["DESCRIPTION"] = (body["description"] or "").strip()[:2000] or None
     async with warehouse().transaction() as tx:
+        if after["TARGET_COLUMN"] != current["TARGET_COLUMN"]:
+            await _refuse_duplicate_target(tx, (current["TPA"], current["TARGET_TABLE"], after["TARGET_COLUMN"]))
         await tx.execute(
             "UPDATE SILVER.FIELD_MAPPINGS SET SOURCE_FIELD = ?, TARGET_COLUMN = ?, TRANSFORMATION_LOGIC = ?, "
             "TRANSFORM_EXPRESSION = ?, DESCRIPTION = ?, UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE MAPPING_ID = ?",

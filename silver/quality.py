@@ -5,7 +5,9 @@ Metrics of one run share a BATCH_ID and a MEASURED_TIMESTAMP:
   DATA_FRESHNESS_HOURS     hours since the newest _LOAD_TIMESTAMP (passes when <= 24)
   NULL_RATE_<COL>          % of NULL values (passes when 0 for NOT NULL columns, <= 50 otherwise)
   CAST_FAILURES_<COL>      quarantined records whose value could not be converted (passes when 0)
-  RULE_PASS_RATE_<RULE>    % of the table's records (loaded + quarantined) not failing the rule (passes >= 95)
+  RULE_PASS_RATE_<RULE>    % of the table's records (loaded + quarantined) not failing the rule (passes >= 95);
+                           a record a CORRECT rule corrected does not fail it
+  RULE_CORRECTIONS_<RULE>  records a CORRECT rule corrected (a count: no threshold, not a check)
   OVERALL_QUALITY_SCORE    0.4 x completeness + 0.3 x validity + 0.3 x conformance (passes >= 80), where
                            completeness = mean of (100 - null rate) over the columns,
                            validity = 100 x (1 - cast failures / (rows + quarantined)),
@@ -39,6 +41,7 @@ METRIC_COLUMNS = (
     "MEASURED_TIMESTAMP",
 )
 OVERALL = "OVERALL_QUALITY_SCORE"
+CORRECTIONS = "RULE_CORRECTIONS_"  # a count, not a check: it has no threshold
 FRESHNESS_HOURS = 24.0
 NULLABLE_NULL_RATE = 50.0
 RULE_PASS_RATE = 95.0
@@ -116,8 +119,8 @@ async def summary(tpa: str | None) -> list[dict[str, Any]]:
         f"MAX(IFF(METRIC_NAME = '{OVERALL}', METRIC_VALUE, NULL)) AS QUALITY_SCORE, "
         "MAX(IFF(METRIC_NAME = 'ROW_COUNT', METRIC_VALUE, NULL)) AS ROW_COUNT, "
         "MAX(IFF(METRIC_NAME = 'DATA_FRESHNESS_HOURS', METRIC_VALUE, NULL)) AS HOURS_SINCE_LOAD, "
-        f"COUNT_IF(PASSED AND METRIC_NAME <> '{OVERALL}') AS CHECKS_PASSED, "
-        f"COUNT_IF(METRIC_NAME <> '{OVERALL}') AS TOTAL_CHECKS "
+        f"COUNT_IF(PASSED AND METRIC_NAME <> '{OVERALL}' AND METRIC_THRESHOLD IS NOT NULL) AS CHECKS_PASSED, "
+        f"COUNT_IF(METRIC_NAME <> '{OVERALL}' AND METRIC_THRESHOLD IS NOT NULL) AS TOTAL_CHECKS "
         f"FROM SILVER.DATA_QUALITY_METRICS {where} GROUP BY TPA, TARGET_TABLE, BATCH_ID) AS runs "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY TPA, TARGET_TABLE "
         "ORDER BY LAST_CHECK_TIMESTAMP DESC, BATCH_ID DESC) = 1 "
@@ -200,9 +203,11 @@ async def _metrics(table: PhysicalTable) -> list[Metric]:
             "UNION ALL SELECT 'QUARANTINED', 'ALL', COUNT(*) FROM SILVER.QUARANTINE WHERE TPA = ? AND SCHEMA_TABLE = ? "
             "AND STATUS = 'QUARANTINED' UNION ALL SELECT 'RULE', TO_VARCHAR(RULE_ID), COUNT(*) FROM ("
             "SELECT RULE_ID FROM SILVER.QUARANTINE WHERE TPA = ? AND SCHEMA_TABLE = ? AND STATUS = 'QUARANTINED' "
-            "AND RULE_ID IS NOT NULL UNION ALL SELECT RULE_ID FROM SILVER.DQ_FLAGS WHERE TPA = ? AND SCHEMA_TABLE = ?) "
-            "AS failed GROUP BY RULE_ID",
-            scope * 4,
+            "AND RULE_ID IS NOT NULL UNION ALL SELECT RULE_ID FROM SILVER.DQ_FLAGS WHERE TPA = ? AND SCHEMA_TABLE = ? "
+            "AND ACTION <> 'CORRECT') AS failed GROUP BY RULE_ID "
+            "UNION ALL SELECT 'CORRECTED', TO_VARCHAR(RULE_ID), COUNT(*) FROM SILVER.DQ_FLAGS WHERE TPA = ? "
+            "AND SCHEMA_TABLE = ? AND ACTION = 'CORRECT' GROUP BY RULE_ID",
+            scope * 5,
         )
     }
     seen = rows + failures_by_key.get(("QUARANTINED", "ALL"), 0)
@@ -237,6 +242,11 @@ async def _metrics(table: PhysicalTable) -> list[Metric]:
                 f"{rule['RULE_TYPE']} rule ({rule['ACTION']}); {failed} records failed",
             )
         )
+        if rule["ACTION"] == "CORRECT":
+            corrected = failures_by_key.get(("CORRECTED", str(rule["RULE_ID"])), 0)
+            metrics.append(
+                Metric(f"{CORRECTIONS}{rule['RULE_NAME']}", corrected, None, True, f"{corrected} records corrected")
+            )
     completeness = 100 - sum(null_rates) / len(null_rates) if null_rates else 100.0
     validity = 100 * (1 - cast_failures / seen) if seen else 0.0
     conformance = sum(pass_rates) / len(pass_rates) if pass_rates else 100.0

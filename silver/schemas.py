@@ -3,6 +3,7 @@
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
 
 from medallion import audit
@@ -20,6 +21,7 @@ SCHEMA_COLUMNS = (
 )
 CSV_HEADER = ("TABLE_NAME", "COLUMN_NAME", "DATA_TYPE", "NULLABLE", "DEFAULT_VALUE", "DESCRIPTION")
 MAX_DESCRIPTION = 2000
+NO_DEFAULT = "N/A"  # DEFAULT_VALUE in schema CSV files for none
 MAX_DEFAULT = 500
 MAX_VARCHAR = 16_777_216
 CACHE_NAMESPACES = ("silver_schemas", "silver_tables", "silver_mappings", "silver_rules", "silver_quality")
@@ -31,10 +33,11 @@ purge_hooks: Hook[PurgeHook] = Hook("silver.schema_table_purge")
 
 _TEXT = {"VARCHAR", "CHAR", "STRING", "TEXT"}
 _DECIMAL = {"NUMBER", "DECIMAL", "NUMERIC"}
+_INTEGERS = {"INT", "INTEGER", "BIGINT", "SMALLINT"}
 _FAMILIES = {
     **dict.fromkeys(_TEXT, "text"),
     **dict.fromkeys(_DECIMAL, "number"),
-    **dict.fromkeys(("INT", "INTEGER", "BIGINT", "SMALLINT", "FLOAT", "DOUBLE"), "number"),
+    **dict.fromkeys((*_INTEGERS, "FLOAT", "DOUBLE"), "number"),
     "BOOLEAN": "boolean",
     "DATE": "date",
     "TIME": "time",
@@ -57,6 +60,7 @@ _TIME_LITERAL = re.compile(r"^'(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)'$")
 _TIMESTAMP_LITERAL = re.compile(
     r"^'(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?)'$"
 )
+_FRACTION = re.compile(r"\.\d+")  # seconds' fractions, which Python reads only to six digits
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^[+-]?\.\d+$")
 
 
@@ -116,25 +120,64 @@ def normalize_default(value: object, data_type: DataType) -> str | None:
             return f"{name}()"
         if family != "text":
             raise _default_error(text, data_type)
-    if family in {"text", "variant"} or _literal_fits(text, family):
+    if family == "variant" or _literal_fits(text, data_type):
         return text
     raise _default_error(text, data_type)
 
 
-def _literal_fits(text: str, family: str) -> bool:
+def _literal_fits(text: str, data_type: DataType) -> bool:
+    """Whether the literal is a value of the type: a real calendar day and clock time, a number within the
+    precision and scale, a text within the length."""
+    family = data_type.family
+    if family == "text":
+        length = _declared(data_type)
+        return length is None or len(_unquoted(text)) <= length[0]
     if family == "number":
-        return bool(_NUMBER.fullmatch(text))
+        return bool(_NUMBER.fullmatch(text)) and _number_fits(text.replace(",", ""), data_type)
     if family == "boolean":
         return text.upper() in {"TRUE", "FALSE", "1", "0"}
     pattern = {"date": _DATE_LITERAL, "time": _TIME_LITERAL, "timestamp": _TIMESTAMP_LITERAL}[family]
-    return bool(pattern.fullmatch(text))
+    match = pattern.fullmatch(text)
+    if not match:
+        return False
+    parse = {"date": date.fromisoformat, "time": time.fromisoformat, "timestamp": datetime.fromisoformat}[family]
+    try:
+        parse(_FRACTION.sub("", match.group(1)))
+    except ValueError:
+        return False
+    return True
+
+
+def _declared(data_type: DataType) -> tuple[int, int] | None:
+    """(length or precision, scale) written in the type, None when the type has none."""
+    match = _DATA_TYPE.fullmatch(data_type.text)
+    if match is None or match.group(2) is None:
+        return None
+    return int(match.group(2)), int(match.group(3) or 0)
+
+
+def _number_fits(text: str, data_type: DataType) -> bool:
+    whole, _, fraction = text.lstrip("+-").partition(".")
+    name = data_type.text.split("(")[0]
+    if name in _INTEGERS:
+        return not fraction.strip("0")
+    if name not in _DECIMAL:
+        return True
+    precision, scale = _declared(data_type) or (38, 0)
+    return len(whole.lstrip("0")) <= precision - scale and len(fraction.rstrip("0")) <= scale
+
+
+def _unquoted(text: str) -> str:
+    quoted = len(text) >= 2 and text[0] == text[-1] == "'"
+    return text[1:-1].replace("''", "'") if quoted else text
 
 
 def _default_error(text: str, data_type: DataType) -> ApiError:
     hints = {
-        "number": "a number",
+        "text": "a text that fits its length",
+        "number": "a number that fits its precision and scale",
         "boolean": "TRUE, FALSE, 1 or 0",
-        "date": "CURRENT_DATE() or a quoted 'YYYY-MM-DD'",
+        "date": "CURRENT_DATE() or a quoted 'YYYY-MM-DD' that is a real day",
         "time": "CURRENT_TIME() or a quoted 'HH:MM[:SS]'",
         "timestamp": "CURRENT_TIMESTAMP(), SYSDATE(), GETDATE() or a quoted ISO timestamp",
     }
@@ -158,9 +201,7 @@ def default_sql(default_value: str | None, data_type: str, *, constant_only: boo
     if parsed.family == "boolean":
         return "TRUE" if default.upper() in {"TRUE", "1"} else "FALSE"
     if parsed.family == "text":
-        quoted = len(default) >= 2 and default[0] == default[-1] == "'"
-        inner = default[1:-1].replace("''", "'") if quoted else default
-        return string_literal(inner)
+        return string_literal(_unquoted(default))
     return f"{default}::{parsed.text}"
 
 
@@ -418,12 +459,19 @@ async def export_csv() -> str:
                 row["COLUMN_NAME"],
                 row["DATA_TYPE"],
                 "Y" if row["NULLABLE"] else "N",
-                row["DEFAULT_VALUE"] or "",
+                _csv_default(row["DEFAULT_VALUE"]),
                 row["DESCRIPTION"] or "",
             )
             for row in await list_schema_columns()
         ),
     )
+
+
+def _csv_default(default: str | None) -> str:
+    """The default as parse_csv reads it back: a text default N/A is written quoted, as bare N/A means none."""
+    if default is None:
+        return ""
+    return f"'{default}'" if default.upper() == NO_DEFAULT else default
 
 
 def parse_csv(text: str) -> list[dict[str, Any]]:
@@ -444,7 +492,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
             "column_name": record.get("COLUMN_NAME"),
             "data_type": record.get("DATA_TYPE"),
             "nullable": nullable not in {"N", "NO", "FALSE", "0"},
-            "default_value": None if default.upper() == "N/A" else default,
+            "default_value": None if default.upper() == NO_DEFAULT else default,
             "description": record.get("DESCRIPTION"),
         }
         try:

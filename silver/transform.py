@@ -28,8 +28,8 @@ from medallion.events import log_error, log_event
 from medallion.scope import tpa_condition
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, warehouse
 from medallion.warehouse.identifiers import quote, string_literal
-from silver import quality, schemas, tables
-from silver.expressions import ExpressionError, compile_expression
+from silver import claim_versions, quality, schemas, tables
+from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
 from silver.rules import CompiledRule, active_rules, compile_rules
 from silver.transform_catalog import (
     Column,
@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 SOURCE = "BRONZE.RAW_DATA_TABLE"
 CAST_RULE = "TYPE_CONVERSION"
-_OWN_TABLES = ("TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES")
+_OWN_TABLES = (
+    "TRANSFORM_BATCHES", "QUARANTINE", "DQ_FLAGS", "DATA_QUALITY_METRICS", "TRANSFORM_RULES", "CLAIM_VERSIONS",
+)  # fmt: skip
 BATCH_COLUMNS = (
     "BATCH_ID, TPA, TARGET_TABLE, SCHEMA_TABLE, MODE, STATUS, PHASE, APPLY_RULES, WATERMARK_FROM, WATERMARK_TO, "
     "ROWS_READ, INSERTED, UPDATED, REJECTED, FLAGGED, CORRECTED, STARTED_AT, FINISHED_AT, DURATION_MS, "
@@ -56,6 +58,7 @@ BATCH_COLUMNS = (
 
 HISTORY_LIMIT = 50
 
+
 @dataclass
 class Sql:
     text: str
@@ -63,10 +66,21 @@ class Sql:
 
 
 @dataclass(frozen=True)
+class Source:
+    """What a target column is loaded from: its text, and for a mapping expression that converts values, when
+    such a conversion failed, the source text it failed on and the expression (for the quarantine reason)."""
+
+    value: str
+    conversion_failed: str | None = None
+    source_text: str | None = None
+    expression: str | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     table: PhysicalTable
     columns: list[Column]
-    sources: dict[str, str]
+    sources: dict[str, Source]
     rules: list[CompiledRule]
     mode: str
     record_ids: tuple[int, ...] = ()
@@ -241,7 +255,7 @@ async def _plan(
     rules = compile_rules(await active_rules(code, physical.schema_table), loadable) if apply_rules else []
     mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
-    return Plan(physical, loadable, _sources(mappings), rules, mode, release_ids or (), files)
+    return Plan(physical, loadable, column_sources(mappings), rules, mode, release_ids or (), files)
 
 
 SOURCE_FILE_KEY = "CAST(r.QUEUE_ID AS VARCHAR) || '|' || COALESCE(r.SHEET_NAME, '')"
@@ -264,23 +278,39 @@ async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:
     return tuple(sorted(source for source, header in headers.items() if fields <= header))
 
 
-def _sources(mappings: list[dict[str, Any]]) -> dict[str, str]:
-    by_column: dict[str, list[str]] = {}
+def column_sources(mappings: list[dict[str, Any]]) -> dict[str, Source]:
+    by_column: dict[str, list[tuple[str, str, GuardedConversion | None]]] = {}
     for mapping in mappings:
         field_value = f"RAW_DATA[{string_literal(mapping['SOURCE_FIELD'])}]::VARCHAR"
         expression = mapping["TRANSFORM_EXPRESSION"]
         try:
-            sql = compile_expression(expression, variables={"src": field_value}) if expression else field_value
+            guarded = compile_guarded_conversion(expression, variables={"src": field_value}) if expression else None
         except ExpressionError as error:
             raise validation_error(
                 "transformation_logic",
                 f"Mapping {mapping['MAPPING_ID']} ({mapping['TARGET_COLUMN']}) does not compile: {error}",
                 "invalid_transformation_logic",
             ) from None
-        by_column.setdefault(mapping["TARGET_COLUMN"], []).append(f"NULLIF(CAST({sql} AS VARCHAR), '')")
-    return {
-        column: parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})" for column, parts in by_column.items()
-    }
+        by_column.setdefault(mapping["TARGET_COLUMN"], []).append((field_value, expression, guarded))
+    return {column: _column_source(parts) for column, parts in by_column.items()}
+
+
+def _column_source(parts: list[tuple[str, str, GuardedConversion | None]]) -> Source:
+    values = [f"NULLIF(CAST({guarded.sql if guarded else field} AS VARCHAR), '')" for field, _, guarded in parts]
+    converting = [(field, expression, guarded) for field, expression, guarded in parts
+                  if guarded and guarded.conversion_failed]  # fmt: skip
+    if not converting:
+        return Source(_coalesced(values))
+    return Source(
+        _coalesced(values),
+        " OR ".join(f"({guarded.conversion_failed})" for _, _, guarded in converting if guarded),
+        _coalesced([field for field, _, _ in converting]),
+        " / ".join(expression for _, expression, _ in converting),
+    )
+
+
+def _coalesced(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
 
 
 async def _claimed_run(plan: Plan, user: str | None) -> Outcome:
@@ -353,10 +383,7 @@ def _stage_sql(plan: Plan, stage: str) -> Sql:
     raw = Sql(
         'SELECT r.RECORD_ID AS "_RECORD_ID", r.FILE_NAME AS "_FILE_NAME", r.FILE_ROW_NUMBER AS "_FILE_ROW_NUMBER", '
         'r.LOAD_TIMESTAMP AS "_LOAD_TIMESTAMP", r.LOADED_BY AS "_LOADED_BY", '
-        + ", ".join(
-            f"{plan.sources.get(column.name, 'CAST(NULL AS VARCHAR)')} AS {_raw(index)}"
-            for index, column in enumerate(plan.columns)
-        )
+        + ", ".join(_source_columns(index, plan.sources.get(column.name)) for index, column in enumerate(plan.columns))
         + f" FROM {SOURCE} AS r WHERE r.TPA = ?"
         f" AND (r.QUEUE_ID IS NULL OR {SOURCE_FILE_KEY} IN "
         "(SELECT f.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f))",
@@ -367,6 +394,17 @@ def _stage_sql(plan: Plan, stage: str) -> Sql:
     checked = _wrap(typed, [_rule_columns(rule, plan.columns) for rule in plan.rules])
     final = _final_projection(plan)
     return Sql(f"CREATE TABLE {stage} AS SELECT {final.text} FROM ({checked.text}) AS s", checked.params)
+
+
+def _source_columns(index: int, source: Source | None) -> str:
+    if source is None:
+        return f"CAST(NULL AS VARCHAR) AS {_raw(index)}"
+    if source.conversion_failed is None:
+        return f"{source.value} AS {_raw(index)}"
+    return (
+        f"{source.value} AS {_raw(index)}, COALESCE({source.conversion_failed}, FALSE) AS {_conversion_failed(index)}, "
+        f"{source.source_text} AS {_source_text(index)}"
+    )
 
 
 def _add_scope(raw: Sql, plan: Plan) -> None:
@@ -396,14 +434,13 @@ def _wrap(inner: Sql, projections: list[Sql]) -> Sql:
 
 DATE_FORMATS = ("MM/DD/YYYY", "YYYYMMDD", "DD-MON-YYYY", "MM-DD-YYYY")
 MONEY_PATTERN = "^-?[$]?-?[0-9]{1,3}(,[0-9]{3})*([.][0-9]+)?$|^-?[$]?[0-9]+([.][0-9]+)?$"
+# Every date spelling with a time of day, then without one.
 TIMESTAMP_FORMATS = (
     "YYYY-MM-DD HH24:MI:SS",
     'YYYY-MM-DD"T"HH24:MI:SS',
-    "MM/DD/YYYY HH24:MI:SS",
-    "YYYYMMDD HH24:MI:SS",
+    *(f"{pattern} HH24:MI:SS" for pattern in DATE_FORMATS),
     "YYYY-MM-DD",
-    "MM/DD/YYYY",
-    "YYYYMMDD",
+    *DATE_FORMATS,
 )
 
 
@@ -418,9 +455,7 @@ def converted(value: str, data_type: str) -> str:
         return "COALESCE(" + ", ".join(f"TRY_TO_TIMESTAMP({value}, '{p}')" for p in TIMESTAMP_FORMATS) + ")"
     if kind in {"NUMBER", "FLOAT", "DECIMAL", "INTEGER"}:
         money = f"REPLACE(REPLACE(TRIM({value}), '$', ''), ',', '')"
-        return (
-            f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
-        )
+        return f"TRY_CAST(IFF(REGEXP_LIKE(TRIM({value}), '{MONEY_PATTERN}'), {money}, {value}) AS {data_type})"
     return f"TRY_CAST({value} AS {data_type})"
 
 
@@ -456,8 +491,18 @@ class Rejection:
 
 
 def _rejections(plan: Plan) -> list[Rejection]:
-    """Why a row is rejected, first match wins: a value that cannot be converted, then the REJECT rules."""
+    """Why a row is rejected, first match wins: a value that cannot be converted (by a mapping expression or to
+    the column type), then the REJECT rules."""
     return [
+        Rejection(
+            f"{_raw(index)} IS NULL AND {_conversion_failed(index)}", _source_text(index), None, CAST_RULE,
+            column.name, Sql('? || s."_REJECT_VALUE" || ?', [
+                "cannot convert '", f"' in the mapping expression {(source.expression or '')[:500]} of {column.name}"
+            ]),
+        )
+        for index, column in enumerate(plan.columns)
+        if (source := plan.sources.get(column.name)) and source.conversion_failed
+    ] + [
         Rejection(
             f"{_raw(index)} IS NOT NULL AND {quote(column.name)} IS NULL", _raw(index), None, CAST_RULE, column.name,
             Sql('? || s."_REJECT_VALUE" || ?', ["cannot convert '", f"' to {column.data_type} in {column.name}"]),
@@ -576,6 +621,9 @@ def _load_statements(plan: Plan, outcome: Outcome, stage: str, user: str | None)
         f'"_LOAD_TIMESTAMP", "_LOADED_BY" FROM {stage} WHERE "_REJECT" IS NULL',
         [table.tpa, outcome.batch_id],
     )
+    # Claim versions: one row per claim id with net amounts, every version kept in SILVER.CLAIM_VERSIONS.
+    for text, params in claim_versions.statements(table, plan.columns, stage, outcome.batch_id, now):
+        yield Sql(text, params)
 
 
 async def _finish(
@@ -628,6 +676,14 @@ def _busy(table: PhysicalTable) -> ApiError:
 
 def _raw(index: int) -> str:
     return f'"_RAW_{index}"'
+
+
+def _conversion_failed(index: int) -> str:
+    return f'"_CONVERSION_FAILED_{index}"'
+
+
+def _source_text(index: int) -> str:
+    return f'"_SOURCE_TEXT_{index}"'
 
 
 def _failed(rule: CompiledRule, prefix: str = "") -> str:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("silver/data", views.data_page, name="silver-data"),
     path("silver/quality", views.quality_page, name="silver-quality"),
     path("silver/quarantine", views.quarantine_page, name="silver-quarantine"),
+    path("silver/lineage/<int:record_id>", views.lineage_page, name="silver-lineage"),
 ]
 
 api_urlpatterns = [
@@ -31,6 +32,7 @@ api_urlpatterns = [
     path("silver/mappings/validate", dispatch(GET=api.validate_mappings)),
     path("silver/mappings/auto-ml", dispatch(POST=api.auto_map_ml)),
     path("silver/mappings/auto-llm", dispatch(POST=api.auto_map_llm)),
+    path("silver/mappings/builtin/x12-837", dispatch(POST=api.builtin_837_mapping)),
     path("silver/mappings/<int:mapping_id>/approve", dispatch(POST=api.approve_mapping)),
     path("silver/mappings/<int:mapping_id>", dispatch(DELETE=api.delete_mapping, PATCH=api.update_mapping)),
     path("silver/transform", dispatch(POST=api.run_transform)),
@@ -48,6 +50,8 @@ api_urlpatterns = [
     path("silver/quality/trends", dispatch(GET=api.quality_trends)),
     path("silver/quality/metrics", dispatch(GET=api.quality_metrics)),
     path("silver/quarantine", dispatch(GET=api.quarantine_records)),
+    path("silver/claims/<str:claim_id>/versions", dispatch(GET=api.claim_history)),
+    path("silver/lineage/records/<int:record_id>", dispatch(GET=api.record_lineage)),
     path("silver/quarantine/export", dispatch(GET=api.quarantine_export)),
     path("silver/quarantine/release", dispatch(POST=api.quarantine_release)),
 ]

@@ -12,7 +12,7 @@ from medallion.decorators import page
 from medallion.errors import ApiError, validation_error
 from medallion.http import integer, username
 from medallion.rendering import render_page, selected_tpa
-from silver import forms, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import forms, lineage, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
 from tpa.services import get_tpa
 
@@ -24,62 +24,16 @@ DATA_TYPE_CHOICES = (
 )  # fmt: skip
 
 
-
 # Schema definitions
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # Physical tables
 
 
-
-
-
-
-
-
-
-
-
-
 # Field mappings
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # Pages
-
 
 
 def _uploaded_text(request: HttpRequest) -> str:
@@ -248,7 +202,7 @@ async def data_page(request: HttpRequest) -> HttpResponse:
         context |= {"result": result, "browse": browse, "limit": limit, "offset": offset}
         if result:
             context |= {
-                "rows": [[row[name] for name in result["columns"]] for row in result["data"]],
+                "rows": [(row.get("_RECORD_ID"), [row[name] for name in result["columns"]]) for row in result["data"]],
                 "shown_to": offset + len(result["data"]),
                 "previous_offset": max(offset - limit, 0) if offset else None,
                 "next_offset": offset + limit if offset + limit < result["total_count"] else None,
@@ -297,3 +251,8 @@ async def quarantine_page(request: HttpRequest) -> HttpResponse:
             "next_offset": offset + 100 if offset + 100 < result["total_count"] else None,
         }
     return await render_page(request, "silver/quarantine.html", context)
+
+
+@page("viewer")
+async def lineage_page(request: HttpRequest, record_id: int) -> HttpResponse:
+    return await render_page(request, "silver/lineage.html", {"lineage": await lineage.record_lineage(record_id)})

@@ -36,6 +36,21 @@ def require_postgres() -> None:
     _require_service("PostgreSQL", 5432)
 
 
+@pytest.fixture
+def postgres_url(require_postgres: None) -> Iterator[str]:
+    """A database of its own on the local PostgreSQL, dropped afterwards: runs never see each other's migrations."""
+    import psycopg
+
+    name = f"medallion_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return _data_dir

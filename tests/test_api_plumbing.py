@@ -155,12 +155,12 @@ def test_refuses_to_start_with_default_secret_key_when_debug_is_off(settings):
 
 
 @pytest.mark.services
-def test_django_tables_on_postgresql(require_postgres, settings, tmp_path):
+def test_django_tables_on_postgresql(postgres_url, settings, tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "medallion.settings",
         "SECRET_KEY": "pg-test",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "DATABASE_URL": postgres_url,
         "DATA_DIR": str(tmp_path),
     }
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]

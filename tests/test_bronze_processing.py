@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import io
 import os
 from datetime import timedelta
@@ -6,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bronze import processing, services
+from medallion import events
 from medallion.warehouse import WarehouseUnavailable, warehouse
 from tests.test_bronze_support import (
     entry,
@@ -302,3 +304,70 @@ async def test_generated_samples_load_with_each_tpa_header_style(operator_client
     assert row["STATUS"] == "SUCCESS"
     assert row["ROWS_LOADED"] == 5
     assert set((await records(code, sample.name))[0]["RAW_DATA"]) == set(layout.headers["MEDICAL"].values())
+
+
+async def test_a_load_whose_worker_died_is_recovered_once_its_heartbeat_is_a_lease_old(
+    operator_client, viewer_client, tpa, monkeypatch, settings
+):
+    assert settings.QUEUE_LEASE_SECONDS + processing.heartbeat_seconds() <= 60
+    await upload(operator_client, tpa, "killed.csv", b"a\n1\n")
+    inside_transaction, beat_inside, dead = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def load_forever(tx, entry, layout, content_hash):
+        inside_transaction.set()
+        await asyncio.Event().wait()
+
+    async def beat_until_dead(queue_id, heartbeat_at):
+        if dead.is_set():
+            await asyncio.Event().wait()
+        await real_touch(queue_id, heartbeat_at)
+        if inside_transaction.is_set():
+            beat_inside.set()
+
+    real_touch = processing._touch
+    monkeypatch.setattr(processing, "_load_delimited", load_forever)
+    monkeypatch.setattr(processing, "_touch", beat_until_dead)
+    monkeypatch.setattr(processing, "heartbeat_seconds", lambda: 0.05)
+    claim = await processing.claim_next()
+    loading = asyncio.create_task(processing.process_entry(claim))
+    try:
+        await asyncio.wait_for(inside_transaction.wait(), 60)
+        await asyncio.wait_for(beat_inside.wait(), 60)  # the worker beats while its load transaction runs
+        await services.reset_stuck()
+        assert (await entry(tpa, "killed.csv"))["STATUS"] == "PROCESSING", "a live load was reset"
+        dead.set()  # the worker freezes or dies mid-load: no more heartbeats
+        page = (await viewer_client.get(f"/bronze/status?tpa={tpa}")).content.decode()
+        assert ">stuck</span>" not in page
+
+        a_lease_later = services.utc_now() + timedelta(seconds=settings.QUEUE_LEASE_SECONDS + 1)
+        monkeypatch.setattr(services, "utc_now", lambda: a_lease_later)
+        await services.invalidate_bronze()  # the queue listing is cached for up to 30 s
+        page = (await viewer_client.get(f"/bronze/status?tpa={tpa}")).content.decode()
+        assert ">stuck</span>" in page
+        listed = (await viewer_client.get(f"/api/bronze/queue?tpa={tpa}")).json()
+        assert [row["STUCK"] for row in listed] == [True]
+        assert await services.reset_stuck(user="worker") >= 1
+    finally:
+        loading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loading
+    recovered = await entry(tpa, "killed.csv")
+    assert (recovered["STATUS"], recovered["ERROR_MESSAGE"]) == ("PENDING", "Reset from stuck PROCESSING status")
+    await events.flush_all()
+    logged = await warehouse().fetch_all(
+        "SELECT ERROR_LEVEL, ERROR_MESSAGE FROM OPS.ERROR_LOG WHERE ERROR_SOURCE = 'bronze.reset_stuck' "
+        "AND TPA_CODE = ?",
+        (tpa,),
+    )
+    assert [(row["ERROR_LEVEL"], "killed.csv was stuck in PROCESSING" in row["ERROR_MESSAGE"]) for row in logged] == [
+        ("ERROR", True)
+    ]
+
+
+async def test_fixed_width_text_fails_with_a_clear_reason(operator_client, tpa):
+    content = b"CLAIM_ID    MEMBER_ID   PAID\nC0001       M000123     125.00\nC0002       M000456     80.50\n"
+    row = await upload_and_process(operator_client, tpa, "claims.txt", content)
+
+    assert row["STATUS"] == "FAILED"
+    assert row["ERROR_MESSAGE"].startswith("The file looks like fixed-width text")
+    assert await records(tpa, "claims.txt") == []

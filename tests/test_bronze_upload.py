@@ -64,7 +64,7 @@ async def test_invalid_file_names_are_refused(operator_client, tpa, name):
     assert await staged("SRC", tpa) == []
 
 
-@pytest.mark.parametrize("name", ["claims.pdf", "claims.csv.exe", "claims", "claims.json"])
+@pytest.mark.parametrize("name", ["claims.pdf", "claims.csv.exe", "claims", "claims.docx"])
 async def test_unsupported_extension(operator_client, tpa, name):
     response = await upload(operator_client, tpa, name, CSV)
 

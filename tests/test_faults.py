@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 KILL_ROWS = 200_000
 OUTAGE = WarehouseUnavailable("The warehouse is not reachable right now; try again in a minute.")
 EVERYTHING = frozenset(
-    {"connect", "ping", "execute", "execute_many", "insert_rows", "load_delimited_as_json", "begin", "stage_put",
+    {"connect", "ping", "execute", "execute_many", "insert_rows", "load_staged_as_json", "begin", "stage_put",
      "stage_list", "stage_get", "stage_move", "stage_remove", "stream"}
 )  # fmt: skip
 
@@ -182,7 +182,7 @@ async def test_outage_during_a_load_requeues_the_file_and_the_retry_loads_it_onc
     await worker.run_until_idle()
     content = b"claim_id,amount\r\n" + b"".join(f"C{i},{i}\r\n".encode() for i in range(1, 501))
     assert (await upload(operator_client, tpa, "flaky.csv", content)).status_code == 201
-    faulty.failing = frozenset({"load_delimited_as_json"})
+    faulty.failing = frozenset({"load_staged_as_json"})
     assert await processing.process_next()
     entry = (await queue_rows(operator_client, tpa))["flaky.csv"]
     assert entry["STATUS"] == "PENDING" and entry["RETRY_COUNT"] == 1, entry
@@ -209,7 +209,7 @@ async def test_a_file_that_keeps_failing_ends_failed_with_the_reason(faulty, ope
     monkeypatch.setattr(processing, "RETRY_BACKOFF_SECONDS", 0)
     await worker.run_until_idle()
     assert (await upload(operator_client, tpa, "doomed.csv", b"a,b\r\n1,2\r\n")).status_code == 201
-    faulty.failing = frozenset({"load_delimited_as_json"})
+    faulty.failing = frozenset({"load_staged_as_json"})
     for _ in range(processing.MAX_RETRIES + 1):
         await processing.process_next()
     entry = (await queue_rows(operator_client, tpa))["doomed.csv"]

@@ -48,8 +48,13 @@ def excel_records(path: Path, **options: int) -> list[tuple[str, Record]]:
         ("PROVIDER_A/medical.Csv", "CSV"),
         ("claims.xlsx", "EXCEL"),
         ("claims.XLS", "EXCEL"),
-        ("claims.json", "UNKNOWN"),
-        ("claims.csv.gz", "UNKNOWN"),
+        ("claims.json", "JSON"),
+        ("claims.NDJSON", "NDJSON"),
+        ("claims.parquet", "PARQUET"),
+        ("claims.837", "X12"),
+        ("claims.csv.gz", "ARCHIVE"),
+        ("claims.zip", "ARCHIVE"),
+        ("claims.pdf", "UNKNOWN"),
         ("claims", "UNKNOWN"),
     ],
 )
@@ -572,3 +577,35 @@ def test_damaged_workbook(tmp_path: Path) -> None:
 
     with pytest.raises(BadFile, match=r"^The workbook cannot be read"):
         excel_records(path)
+
+
+def test_fixed_width_text_is_refused_with_the_reason(tmp_path: Path) -> None:
+    rows = [("CLAIM_ID", "MEMBER_ID", "SERVICE_DATE", "PAID"), ("C0001", "M000123", "2024-01-05", "125.00"),
+            ("C0002", "M000456", "2024-01-06", "80.50"), ("C0003", "M000789", "2024-01-07", "0.00")]  # fmt: skip
+    content = "".join("".join(cell.ljust(14) for cell in row).rstrip() + "\n" for row in rows)
+
+    with pytest.raises(BadFile, match=r"^The file looks like fixed-width text .*save it as delimited text"):
+        inspect_delimited(write_file(tmp_path, "claims.txt", content))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "C0001,M000123,2024-01-05,125.00\nC0002,M000456,2024-01-06,80.50\n",
+        "C0001|M1|01/05/2024|$125.00|(10.00)\nC0002|M2|01/06/2024|$80.50|0\n",
+        "20240105\n20240106\n",
+    ],
+)
+def test_a_file_without_header_row_is_refused_with_the_reason(tmp_path: Path, content: str) -> None:
+    with pytest.raises(BadFile, match=r"^The first row holds values, not column names .*no header row"):
+        inspect_delimited(write_file(tmp_path, "claims.csv", content))
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["member id\nM1\nM2\n", "claim_id,2024,Q1 2024,paid amt\nC1,1,2,3\n", "note\nsee  attached\nok\n"],
+)
+def test_ordinary_headers_still_load(tmp_path: Path, content: str) -> None:
+    layout = inspect_delimited(write_file(tmp_path, "claims.csv", content))
+
+    assert validate_delimited(write_file(tmp_path, "claims.csv", content), layout) >= 1

@@ -46,6 +46,29 @@ async def test_a_transform_records_quality_metrics(operator_client, viewer_clien
     }  # fmt: skip
 
 
+async def test_a_correct_rule_scores_its_corrections_apart_from_failures(operator_client, viewer_client, claims):
+    rule = {"tpa": claims.tpa, "table_name": claims.schema_table, "rule_name": "POSITIVE", "rule_type": "RANGE"}
+    rule |= {"target_column": "PAID_AMOUNT", "parameters": {"min": 0}, "action": "CORRECT"}
+    rule |= {"correction_expression": "ABS(PAID_AMOUNT)"}
+    assert (await operator_client.post("/api/silver/rules", rule, content_type="application/json")).status_code == 201
+    await claims.load(record("C1", paid="-5"), record("C2", paid="-7.50"), record("C3"))
+    result = await transform(operator_client, claims)
+    assert result["records_corrected"] == 2
+
+    response = await viewer_client.get(f"/api/silver/quality/metrics?tpa={claims.tpa}&table_name={claims.schema_table}")
+    metrics = by_name(response.json()["metrics"])
+    assert metrics["RULE_PASS_RATE_POSITIVE"]["metric_value"] == 100.0
+    assert metrics["RULE_PASS_RATE_POSITIVE"]["passed"] is True
+    corrected = metrics["RULE_CORRECTIONS_POSITIVE"]
+    assert (corrected["metric_value"], corrected["metric_threshold"], corrected["passed"]) == (2, None, True)
+    completeness = 100 - 0
+    assert metrics["OVERALL_QUALITY_SCORE"]["metric_value"] == pytest.approx(0.4 * completeness + 0.3 * 100 + 0.3 * 100)
+    summary = (await viewer_client.get(f"/api/silver/quality/summary?tpa={claims.tpa}")).json()
+    row = next(r for r in summary if r["TARGET_TABLE"] == claims.physical)
+    checks = [m for name, m in metrics.items() if name not in ("OVERALL_QUALITY_SCORE", "RULE_CORRECTIONS_POSITIVE")]
+    assert row["TOTAL_CHECKS"] == len(checks)
+
+
 async def test_s13_stats_use_the_latest_run(operator_client, viewer_client, claims):
     empty = (
         await viewer_client.get(f"/api/silver/data/stats?tpa={claims.tpa}&table_name={claims.schema_table}")

@@ -1,4 +1,5 @@
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,16 @@ async def test_invalid_data_types(operator_client, canary, data_type):  # noqa: 
         ("INTEGER", "1; DROP TABLE SILVER.CANARY"),
         ("BOOLEAN", "yes"),
         ("DATE", "NOW()"),
+        ("DATE", "'2024-13-45'"),
+        ("DATE", "'2023-02-29'"),
+        ("TIMESTAMP_NTZ", "'2024-02-30 10:00:00'"),
+        ("TIMESTAMP_NTZ", "'2024-01-31 24:00:00'"),
+        ("TIME", "'12:61'"),
+        ("NUMBER(5,2)", "1234.5"),
+        ("NUMBER(5,2)", "1.234"),
+        ("NUMBER", "2.5"),
+        ("INTEGER", "1.5"),
+        ("VARCHAR(3)", "'ABCD'"),
     ],
 )
 async def test_invalid_defaults(operator_client, canary, data_type, default_value):  # noqa: F811
@@ -263,8 +274,46 @@ def test_type_grammar_and_default_sql():
     with pytest.raises(ApiError):
         normalize_default("SYSDATE()", date)
     assert default_sql("1,000.50", "NUMBER(18,2)") == "1000.50"
+    assert default_sql("-999.990", "NUMBER(5,2)") == "-999.990" and default_sql("7.0", "INTEGER") == "7.0"
+    assert default_sql("'2024-02-29'", "DATE") == "'2024-02-29'::DATE"
+    assert default_sql("'2024-02-29T23:59:59.123456789Z'", "TIMESTAMP_TZ") is not None
+    assert default_sql("'ABC'", "VARCHAR(3)") == "'ABC'" and default_sql("'it''s'", "VARCHAR(4)") == "'it\\'s'"
     assert default_sql("'it''s'", "VARCHAR") == "'it\\'s'" and default_sql("PENDING", "VARCHAR") == "'PENDING'"
     assert default_sql("'2024-01-31'", "DATE") == "'2024-01-31'::DATE"
     assert default_sql("CURRENT_TIMESTAMP()", "TIMESTAMP_NTZ") == "CURRENT_TIMESTAMP()"
     assert default_sql("CURRENT_TIMESTAMP()", "TIMESTAMP_NTZ", constant_only=True) is None
     assert default_sql("1", "BOOLEAN") == "TRUE" and default_sql("{}", "VARIANT") is None
+
+
+async def test_csv_round_trip_is_lossless(operator_client, viewer_client, admin_client):
+    table = await new_schema_table(operator_client, [])
+    columns = [
+        ("CODE", "VARCHAR(10)", False, "N/A", "Code, or 'N/A'"),
+        ("QUOTED", "VARCHAR(10)", True, "'it''s'", 'A "quoted"\nmulti-line description'),
+        ("WORD", "VARCHAR(10)", True, "null text", None),
+        ("PAID", "NUMBER(18,2)", False, "1,000.50", ""),
+        ("SEEN", "DATE", True, "'2024-02-29'", "Leap day"),
+        ("TODAY", "DATE", False, "CURRENT_DATE()", "Today"),
+        ("FLAG", "BOOLEAN", True, None, "No default"),
+    ]
+    for name, data_type, nullable, default, description in columns:
+        body = {"table_name": table, "column_name": name, "data_type": data_type, "nullable": nullable}
+        response = await _add(operator_client, **body, default_value=default, description=description)
+        assert response.status_code == 201, response.content
+    before = await _columns(viewer_client, table)
+
+    exported = (await viewer_client.get("/silver/schemas/export.csv")).content.decode()
+    own_lines = [line for line in csv.reader(exported.splitlines(keepends=True)) if line[0] in ("TABLE_NAME", table)]
+    assert (await admin_client.delete(f"/api/silver/schemas/table/{table}")).status_code == 200
+    content = io.StringIO()
+    csv.writer(content).writerows(own_lines)
+    upload = SimpleUploadedFile("defs.csv", content.getvalue().encode(), content_type="text/csv")
+    assert (await operator_client.post("/silver/schemas/import", {"file": upload})).status_code == 302
+
+    def meaning(row: dict) -> tuple:
+        default = default_sql(row["DEFAULT_VALUE"], row["DATA_TYPE"])
+        return row["COLUMN_NAME"], row["DATA_TYPE"], row["NULLABLE"], default, row["DESCRIPTION"] or None
+
+    after = await _columns(viewer_client, table)
+    assert [meaning(row) for row in after] == [meaning(row) for row in before]
+    assert meaning(after[0])[3] == "'N/A'"

@@ -353,3 +353,37 @@ async def test_injection_in_mapped_source_fields_and_names(operator_client, tpa)
     row = next(r for r in await fixture.rows() if r["CLAIM_ID"] == "C9")
     assert row["STATUS"] == "v'; DROP TABLE X; --"
     assert await warehouse().fetch_value("SELECT COUNT(*) FROM SILVER.CANARY") == canary_rows
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "TRY_TO_DATE(src, 'MM/DD/YYYY')",
+        "TO_DATE(src, 'MM/DD/YYYY')",
+        "COALESCE(TRY_TO_DATE(TRIM(src), 'MM/DD/YYYY'), TO_DATE(src, 'YYYY.MM.DD'))",
+        "TO_DATE(REPLACE(src, '-', '/'), 'MM/DD/YYYY')",
+    ],
+)
+async def test_a_value_an_expression_cannot_convert_is_quarantined_not_defaulted(operator_client, tpa, expression):
+    columns = (
+        {"column_name": "CLAIM_ID", "data_type": "VARCHAR(20)"},
+        {"column_name": "SERVICE_DATE", "data_type": "DATE", "nullable": False, "default_value": "CURRENT_DATE()"},
+    )
+    sources = {"CLAIM_ID": ("Claim ID", None), "SERVICE_DATE": ("Service Date", expression)}
+    fixture = await build_table(tpa, columns=columns, sources=sources)
+    await fixture.load(record("GOOD", date="01/15/2024"), record("BAD", date="13/45/2025"), record("NONE", date=""))
+
+    result = await run(operator_client, fixture)
+
+    assert result["status"] == "SUCCESS", result["result"]
+    rows = {row["CLAIM_ID"]: row["SERVICE_DATE"] for row in await fixture.rows()}
+    assert str(rows["GOOD"]) == "2024-01-15" and "BAD" not in rows and "NONE" in rows
+    reasons = [
+        (json.loads(row["RAW_DATA"])["Claim ID"], row["TARGET_COLUMN"], row["REASON"])
+        for row in await fixture.quarantined()
+    ]
+    assert (
+        "BAD",
+        "SERVICE_DATE",
+        f"cannot convert '13/45/2025' in the mapping expression {expression} of SERVICE_DATE",
+    ) in reasons

@@ -3,7 +3,7 @@ from pathlib import Path
 import fakesnow
 import pytest
 
-from medallion.warehouse import DelimitedSource, Warehouse
+from medallion.warehouse import DelimitedSource, DocumentSource, Warehouse
 from medallion.warehouse.backends.snowflake import SnowflakeBackend, connect_options_from_url
 
 
@@ -50,7 +50,7 @@ def test_stage_and_copy_statements():
     backend.stage_put(raw, Path("/tmp/x/claims.csv"), "SRC", "ACME/claims.csv")
     backend.stage_remove(raw, "ERROR", "ACME/it's.csv")
     source = DelimitedSource(["Claim ID", "Paid"], "|", "latin-1", {'"TPA"': "ACME", '"QUEUE_ID"': 7})
-    backend.load_delimited_as_json(
+    backend.load_staged_as_json(
         raw, '"BRONZE"."RAW_DATA_TABLE"', "SRC", "ACME/claims.csv", source, '"RAW_DATA"', '"FILE_ROW_NUMBER"'
     )
     backend.cancel(raw)
@@ -64,6 +64,25 @@ def test_stage_and_copy_statements():
     )
     assert "FIELD_DELIMITER = '|'" in copy and "ENCODING = 'ISO-8859-1'" in copy and "SKIP_HEADER = 1" in copy
     assert cancel == "SELECT SYSTEM$CANCEL_ALL_QUERIES(?)" and raw.statements[-1][1] == (4242,)
+
+
+@pytest.mark.parametrize(
+    ("document_format", "file_format"),
+    [("PARQUET", "TYPE = PARQUET"), ("JSON", "TYPE = JSON STRIP_OUTER_ARRAY = TRUE"), ("NDJSON", "TYPE = JSON")],
+)
+def test_documents_are_copied_by_snowflake_itself(document_format, file_format):
+    backend = SnowflakeBackend({"database": "MEDALLION"}, "MEDALLION")
+    raw = RecordingConnection()
+    source = DocumentSource(document_format, {'"TPA"': "ACME", '"QUEUE_ID"': 7})
+    backend.load_staged_as_json(
+        raw, '"BRONZE"."RAW_DATA_TABLE"', "SRC", "ACME/claims.x", source, '"RAW_DATA"', '"FILE_ROW_NUMBER"'
+    )
+    assert raw.statements == [(
+        'COPY INTO "BRONZE"."RAW_DATA_TABLE" ("RAW_DATA", "FILE_ROW_NUMBER", "TPA", "QUEUE_ID") FROM '
+        "(SELECT $1, METADATA$FILE_ROW_NUMBER, 'ACME', 7 FROM @MEDALLION.OPS.SRC/ACME/claims.x) "
+        f"FILE_FORMAT = ({file_format}) ON_ERROR = ABORT_STATEMENT FORCE = TRUE",
+        None,
+    )]  # fmt: skip
 
 
 @pytest.fixture

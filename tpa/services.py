@@ -2,7 +2,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from medallion import audit
-from medallion.caching import cached, invalidate
+from medallion.caching import cached, invalidate, invalidate_every_namespace
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
 from medallion.scope import visible
@@ -141,5 +141,5 @@ async def delete_tpa(code: object, *, user: str | None = None) -> int:
     tables_dropped = 0
     for step in purge_after_commit:
         tables_dropped += await step(canonical)
-    await invalidate("tpas")
+    await invalidate_every_namespace()  # the purge reached into every layer's tables
     return tables_dropped

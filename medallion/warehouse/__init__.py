@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 
 from . import identifiers
-from .backends.base import Backend, BackendInfo, DelimitedSource, StageFile
+from .backends.base import DOCUMENT_FORMATS, Backend, BackendInfo, DelimitedSource, DocumentSource, StageFile
 from .core import Transaction, Warehouse
 from .errors import (
     QueryError,
@@ -18,8 +18,10 @@ from .errors import (
 )
 
 __all__ = [
+    "DOCUMENT_FORMATS",
     "BackendInfo",
     "DelimitedSource",
+    "DocumentSource",
     "QueryError",
     "StageFile",
     "Transaction",

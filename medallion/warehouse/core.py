@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .backends.base import Backend, BackendInfo, DelimitedSource, Params, Row, StageFile
+from .backends.base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Row, StageFile
 from .errors import WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from .pool import ConnectionPool, PooledConnection
 
@@ -86,12 +86,12 @@ class Queries:
         backend = self.warehouse.backend
         return await self._run(lambda raw: backend.insert_rows(raw, table, columns, rows, json_columns), timeout)
 
-    async def load_delimited_as_json(
+    async def load_staged_as_json(
         self,
         table: str,
         stage: str,
         path: str,
-        source: DelimitedSource,
+        source: DelimitedSource | DocumentSource,
         *,
         json_column: str,
         row_number_column: str,
@@ -99,7 +99,7 @@ class Queries:
     ) -> int:
         backend = self.warehouse.backend
         return await self._run(
-            lambda raw: backend.load_delimited_as_json(raw, table, stage, path, source, json_column, row_number_column),
+            lambda raw: backend.load_staged_as_json(raw, table, stage, path, source, json_column, row_number_column),
             timeout,
         )
 

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
 from bronze.processing import process_all_pending
+from demo.features import seed_features
 from demo.samples import DEMO_LAYOUTS, TARGET_TABLES
 from demo.seed import DEMO_ROWS, load_demo_data
 from gold.refresh import refresh
@@ -62,6 +63,7 @@ async def seed(rows: int, if_empty: bool, report: Any) -> None:
     for layout in DEMO_LAYOUTS:
         for schema_table in TARGET_TABLES.values():
             report(await _silver(layout.tpa_code, schema_table))
+    await seed_features(report)
     run = await refresh(full=True, user=DEMO_ACTOR)
     report(
         f"Gold: {run['STATUS']} in {run['DURATION_MS']} ms, {run['CLAIMS_ANALYTICS_ROWS']} claims-analytics rows, "

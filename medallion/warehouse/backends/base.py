@@ -38,6 +38,17 @@ class DelimitedSource:
 
 
 @dataclass(frozen=True)
+class DocumentSource:
+    """A staged file of self-describing records (PARQUET, JSON array or NDJSON) and the constants to store."""
+
+    format: str
+    constants: dict[str, Any] = field(default_factory=dict)
+
+
+DOCUMENT_FORMATS = ("PARQUET", "JSON", "NDJSON")
+
+
+@dataclass(frozen=True)
 class BackendInfo:
     kind: str
     version: str
@@ -103,17 +114,18 @@ class Backend(ABC):
         """Bulk insert; `table` and `columns` are already quoted identifiers."""
 
     @abstractmethod
-    def load_delimited_as_json(
+    def load_staged_as_json(
         self,
         raw: Any,
         table: str,
         stage: str,
         path: str,
-        source: DelimitedSource,
+        source: "DelimitedSource | DocumentSource",
         json_column: str,
         row_number_column: str,
     ) -> int:
-        """Load every data row of a staged delimited file as one record (header text -> value, all text)."""
+        """Load every record of a staged file as one JSON object, read by the warehouse itself: each data row
+        of a delimited file (header text -> value, all text), each record of a Parquet, JSON or NDJSON file."""
 
     @abstractmethod
     def stage_put(self, raw: Any, local_path: Path, stage: str, path: str) -> None: ...

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from ..errors import QueryError, WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES
-from .base import Backend, BackendInfo, DelimitedSource, Params, Result, Row, StageFile
+from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
 
 warnings.filterwarnings("ignore", message=".*Arrow output.*")
 warnings.filterwarnings("ignore", module="fakesnow")
@@ -32,6 +32,13 @@ TRANSLATION_CACHE_LIMIT = 4096
 READ_ONLY_STATEMENT = re.compile(r"^\s*(SELECT|WITH)\b(?!.*\b(IDENTIFIER|RESULT_SCAN|LAST_QUERY_ID)\s*\()", re.I | re.S)
 _translations: dict[tuple[str, str | None, str | None], Any] = {}
 SEARCHED_SCHEMAS = ("PUBLIC", "OPS", "BRONZE", "SILVER", "GOLD")
+
+
+DOCUMENT_READERS = {
+    "PARQUET": "SELECT to_json(t) AS json FROM read_parquet(?) AS t",
+    "JSON": "SELECT json FROM read_json_objects(?, format = 'array')",
+    "NDJSON": "SELECT json FROM read_json_objects(?, format = 'newline_delimited')",
+}
 
 
 class TranslationCachingCursor(FakeSnowflakeCursor):
@@ -246,16 +253,20 @@ class EmbeddedBackend(Backend):
             raw.duck.unregister(view)
         return len(rows)
 
-    def load_delimited_as_json(
+    def load_staged_as_json(
         self,
         raw: EmbeddedConnection,
         table: str,
         stage: str,
         path: str,
-        source: DelimitedSource,
+        source: DelimitedSource | DocumentSource,
         json_column: str,
         row_number_column: str,
     ) -> int:
+        if isinstance(source, DocumentSource):
+            return self._load_documents(
+                raw, table, self._stage_path(stage, path), source, [json_column, row_number_column]
+            )
         file_path = self._stage_path(stage, path)
         column_names = [f"c{i}" for i in range(len(source.headers))]
         column_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in column_names) + "}"
@@ -275,6 +286,21 @@ class EmbeddedBackend(Backend):
         params: list[Any] = [*source.headers, *source.constants.values(), str(file_path), source.delimiter, encoding]
         self._simulate_remote_latency(raw)
         result = raw.duck.execute(sql, params).fetchall()
+        return int(result[0][0]) if result else 0
+
+    def _load_documents(
+        self, raw: EmbeddedConnection, table: str, file_path: Path, source: DocumentSource, targets: list[str]
+    ) -> int:
+        target_columns = [*targets, *source.constants]
+        select_constants = "".join(", ?" for _ in source.constants)
+        sql = (
+            f"INSERT INTO {self._qualified(table)} ({', '.join(target_columns)}) "
+            "SELECT CASE WHEN json_type(d.json) = 'OBJECT' THEN d.json "
+            "ELSE error('record ' || row_number() OVER () || ' is not an object') END, "
+            f"row_number() OVER (){select_constants} FROM ({DOCUMENT_READERS[source.format]}) AS d"
+        )
+        self._simulate_remote_latency(raw)
+        result = raw.duck.execute(sql, [*source.constants.values(), str(file_path)]).fetchall()
         return int(result[0][0]) if result else 0
 
     def _stage_path(self, stage: str, path: str) -> Path:

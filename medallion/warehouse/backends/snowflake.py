@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES, string_literal
-from .base import Backend, BackendInfo, DelimitedSource, Params, Result, Row, StageFile
+from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
 
 STAGE_SCHEMA = "OPS"
 CONNECTION_ERRNOS_UNAVAILABLE = {250001, 250003, 251005, 390100, 390114}
@@ -170,16 +170,20 @@ class SnowflakeBackend(Backend):
         cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {selected} FROM {scratch}")
         return len(rows)
 
-    def load_delimited_as_json(
+    def load_staged_as_json(
         self,
         raw: Any,
         table: str,
         stage: str,
         path: str,
-        source: DelimitedSource,
+        source: DelimitedSource | DocumentSource,
         json_column: str,
         row_number_column: str,
     ) -> int:
+        if isinstance(source, DocumentSource):
+            return self._load_documents(
+                raw, table, self._stage_location(stage, path), source, [json_column, row_number_column]
+            )
         record = (
             "OBJECT_CONSTRUCT_KEEP_NULL("
             + ", ".join(
@@ -197,6 +201,18 @@ class SnowflakeBackend(Backend):
             f"FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_DELIMITER = {delimiter} "
             "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' EMPTY_FIELD_AS_NULL = TRUE ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE "
             f"ENCODING = '{encoding}') ON_ERROR = ABORT_STATEMENT FORCE = TRUE"
+        )
+        cursor = raw.cursor()
+        cursor.execute(sql)
+        return sum(int(row[2]) for row in cursor.fetchall() if len(row) > 2 and str(row[2]).isdigit())
+
+    def _load_documents(self, raw: Any, table: str, location: str, source: DocumentSource, targets: list[str]) -> int:
+        constants = "".join(f", {_literal(value)}" for value in source.constants.values())
+        target_columns = ", ".join([*targets, *source.constants])
+        sql = (
+            f"COPY INTO {table} ({target_columns}) FROM (SELECT $1, METADATA$FILE_ROW_NUMBER{constants} "
+            f"FROM {location}) FILE_FORMAT = ({DOCUMENT_FILE_FORMATS[source.format]}) "
+            "ON_ERROR = ABORT_STATEMENT FORCE = TRUE"
         )
         cursor = raw.cursor()
         cursor.execute(sql)
@@ -237,6 +253,13 @@ class SnowflakeBackend(Backend):
         target = string_literal(f"file://{local_dir.as_posix()}/")
         raw.cursor().execute(f"GET {string_literal(self._stage_location(stage, path))} {target}")
         return local_dir / path.rsplit("/", 1)[-1]
+
+
+DOCUMENT_FILE_FORMATS = {
+    "PARQUET": "TYPE = PARQUET",
+    "JSON": "TYPE = JSON STRIP_OUTER_ARRAY = TRUE",
+    "NDJSON": "TYPE = JSON",
+}
 
 
 def _literal(value: Any) -> str:

@@ -1,0 +1,149 @@
+"""Expected files: per TPA and file kind a cadence (monthly by day N, weekly on a weekday, or a cron expression),
+each stored as the cron expression of its deadlines. A kind is LATE when its latest deadline has passed and no
+file matching its pattern arrived since the deadline before it."""
+
+import fnmatch
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from croniter import croniter
+
+from medallion import audit
+from medallion.caching import cached, invalidate
+from medallion.clock import utc_now
+from medallion.errors import not_found, validation_error
+from medallion.warehouse import Transaction, WarehouseError, warehouse
+from tpa.services import get_tpa
+
+EXPECTATIONS = "OPS.FILE_EXPECTATIONS"
+QUEUE = "BRONZE.FILE_PROCESSING_QUEUE"
+NAMESPACE = "ops_expectations"
+CADENCES = ("MONTHLY", "WEEKLY", "CRON")
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+ARRIVED_STATUSES = ("PENDING", "PROCESSING", "SUCCESS", "FAILED", "DUPLICATE")
+
+
+@dataclass(frozen=True)
+class Cadence:
+    kind: str
+    cron: str
+    description: str
+
+
+def parse_cadence(body: dict[str, Any]) -> Cadence:
+    """monthly by `day` (1-28), weekly on `weekday`, or `cron` (deadlines in UTC)."""
+    kind = str(body.get("cadence") or "").upper()
+    if kind == "MONTHLY":
+        day = body.get("day")
+        if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 28:
+            raise validation_error("day", "Give the day of the month the file is due by (1 to 28).")
+        return Cadence(kind, f"59 23 {day} * *", f"monthly by day {day}")
+    if kind == "WEEKLY":
+        weekday = str(body.get("weekday") or "").upper()
+        if weekday not in WEEKDAYS:
+            raise validation_error("weekday", f"Use one of {', '.join(day.title() for day in WEEKDAYS)}.")
+        # cron counts Sunday as 0
+        return Cadence(kind, f"59 23 * * {(WEEKDAYS.index(weekday) + 1) % 7}", f"weekly on {weekday.title()}")
+    if kind == "CRON":
+        expression = str(body.get("cron") or "").strip()
+        if not expression or len(expression) > 100 or not croniter.is_valid(expression):
+            raise validation_error("cron", "Give a five-field cron expression (UTC), for example 0 9 * * 1.")
+        return Cadence(kind, expression, f"cron {expression} (UTC)")
+    raise validation_error("cadence", f"Use one of {', '.join(CADENCES)}.")
+
+
+async def save_expectation(tpa: str, body: dict[str, Any], *, user: str | None) -> dict[str, Any]:
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    file_kind = str(body.get("file_kind") or "").strip()
+    if not file_kind or len(file_kind) > 100:
+        raise validation_error("file_kind", "Name the kind of file (1 to 100 characters), for example MEDICAL.")
+    pattern = str(body.get("file_pattern") or "*").strip()
+    if len(pattern) > 200:
+        raise validation_error("file_pattern", "At most 200 characters.")
+    cadence = parse_cadence(body)
+    async with warehouse().transaction() as tx:
+        await tx.execute(f"DELETE FROM {EXPECTATIONS} WHERE TPA = ? AND FILE_KIND = ?", (code, file_kind))
+        await tx.execute(
+            f"INSERT INTO {EXPECTATIONS} (TPA, FILE_KIND, FILE_PATTERN, CADENCE, CRON, DESCRIPTION, UPDATED_BY) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, file_kind, pattern, cadence.kind, cadence.cron, cadence.description, user),
+        )
+        after = {"file_kind": file_kind, "file_pattern": pattern, "cadence": cadence.description}
+        await audit.record(user, "SAVE", "FILE_EXPECTATION", file_kind, tpa=code, after=after, within=tx)
+    await invalidate(NAMESPACE)
+    return {"tpa": code, "file_kind": file_kind, "file_pattern": pattern, "cadence": cadence.kind,
+            "cron": cadence.cron, "description": cadence.description}  # fmt: skip
+
+
+async def delete_expectation(tpa: str, file_kind: str, *, user: str | None) -> None:
+    code = (await get_tpa(tpa))["TPA_CODE"]
+    if not await warehouse().execute(f"DELETE FROM {EXPECTATIONS} WHERE TPA = ? AND FILE_KIND = ?", (code, file_kind)):
+        raise not_found("expectation_not_found", f"{code} expects no {file_kind[:100]} files.")
+    await audit.record(user, "DELETE", "FILE_EXPECTATION", file_kind, tpa=code)
+    await invalidate(NAMESPACE)
+
+
+async def purge_tpa(tx: Transaction, tpa: str) -> None:
+    await tx.execute(f"DELETE FROM {EXPECTATIONS} WHERE TPA = ?", (tpa,))
+
+
+@cached(NAMESPACE, ttl=60)
+async def expectation_status(tpa: str | None = None) -> list[dict[str, Any]]:
+    """Every expectation (of one TPA or all) with its deadline, last matching arrival and ON_TIME / LATE."""
+    return await status_at(utc_now(), tpa)
+
+
+async def status_at(now: datetime, tpa: str | None = None) -> list[dict[str, Any]]:
+    wh = warehouse()
+    expectations = await wh.fetch_all(
+        f"SELECT TPA, FILE_KIND, FILE_PATTERN, CADENCE, CRON, DESCRIPTION FROM {EXPECTATIONS} "
+        "WHERE TPA = COALESCE(?, TPA) ORDER BY TPA, FILE_KIND",
+        (tpa.upper() if tpa else None,),
+    )
+    if not expectations:
+        return []
+    arrivals = await wh.fetch_all(
+        f"SELECT TPA, FILE_NAME, DISCOVERED_TIMESTAMP FROM {QUEUE} WHERE TPA IN "
+        f"(SELECT DISTINCT TPA FROM {EXPECTATIONS}) AND STATUS IN ({', '.join('?' for _ in ARRIVED_STATUSES)}) "
+        "AND DISCOVERED_TIMESTAMP >= DATEADD(day, -400, CAST(? AS TIMESTAMP_NTZ))",
+        (*ARRIVED_STATUSES, now),
+    )
+    return [_status(expectation, arrivals, now) for expectation in expectations]
+
+
+def _status(expectation: dict[str, Any], arrivals: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    schedule = croniter(expectation["CRON"], now)
+    deadline = schedule.get_prev(datetime)
+    window_start = schedule.get_prev(datetime)
+    pattern = expectation["FILE_PATTERN"].lower()
+    matching = [
+        row["DISCOVERED_TIMESTAMP"]
+        for row in arrivals
+        if row["TPA"] == expectation["TPA"] and fnmatch.fnmatch(row["FILE_NAME"].split("/", 1)[-1].lower(), pattern)
+    ]
+    last_arrival = max(matching, default=None)
+    arrived = last_arrival is not None and last_arrival > window_start
+    return {
+        "tpa": expectation["TPA"],
+        "file_kind": expectation["FILE_KIND"],
+        "file_pattern": expectation["FILE_PATTERN"],
+        "cadence": expectation["DESCRIPTION"],
+        "deadline": deadline,
+        "next_deadline": croniter(expectation["CRON"], now).get_next(datetime),
+        "last_arrival": last_arrival,
+        "status": "ON_TIME" if arrived else "LATE",
+    }
+
+
+async def late_tpas() -> dict[str, Any]:
+    """Page context for every page: the TPAs with a late file kind (home and TPA pages show them)."""
+    late: dict[str, list[str]] = {}
+    try:
+        rows = await expectation_status()
+    except WarehouseError:
+        return {"late_tpas": {}}
+    for row in rows:
+        if row["status"] == "LATE":
+            late.setdefault(row["tpa"], []).append(row["file_kind"])
+    return {"late_tpas": late}
