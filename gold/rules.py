@@ -111,10 +111,11 @@ def compile_rule(text: str, table: str, *, boolean: bool, field: str) -> str:
 @cached("gold", ttl=300)
 async def list_rules(kind_name: str, tpa: str) -> list[dict[str, Any]]:
     kind = RULE_KINDS[kind_name]
-    return await warehouse().fetch_all(
+    rows = await warehouse().fetch_all(
         f"SELECT {kind.columns} FROM {kind.table} WHERE (? = 'ALL' OR TPA IN (?, 'ALL')) ORDER BY {kind.order_by}",
         (tpa, tpa),
     )
+    return [row for row in rows if row["TPA"] == ALL_TPAS or in_scope(row["TPA"])]
 
 
 async def get_rule(kind: RuleKind, rule_id: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
-from medallion.scope import in_scope
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import Transaction, warehouse
 from medallion.warehouse.identifiers import quote
 from silver.expressions import ExpressionError, compile_expression
@@ -41,11 +41,11 @@ INSERT_COLUMNS = (
 @cached("silver_mappings", ttl=300)
 async def list_mappings(tpa: str | None = None, target_table: str | None = None) -> list[dict[str, Any]]:
     """O8 rows of active mappings, ordered by TARGET_TABLE then MAPPING_ID; filters are case-insensitive."""
-    conditions, params = ["ACTIVE = TRUE"], []
-    for column, value in (("TPA", tpa), ("TARGET_TABLE", target_table)):
-        if value:
-            conditions.append(f"{column} = ?")
-            params.append(value.strip().upper())
+    scoped, params = tpa_condition("TPA", tpa.strip() if tpa else None)
+    conditions = ["ACTIVE = TRUE", *([scoped] if scoped else [])]
+    if target_table:
+        conditions.append("TARGET_TABLE = ?")
+        params.append(target_table.strip().upper())
     return await warehouse().fetch_all(
         f"SELECT {MAPPING_COLUMNS} FROM SILVER.FIELD_MAPPINGS WHERE {' AND '.join(conditions)} "
         "ORDER BY TARGET_TABLE, MAPPING_ID",

@@ -216,6 +216,8 @@ tried: set[tuple[str, str, str]] = set()
 
 @pytest.fixture
 async def two_tpas(transactional_db):
+    from silver.mappings import create_mapping
+    from silver.rules import create_rule
     from tests.test_silver_tables import load_bronze
     from tpa.services import create_tpa
 
@@ -223,6 +225,10 @@ async def two_tpas(transactional_db):
     for label in ("A", "B"):
         code = await create_tpa(f"SCOPE{label}{uuid.uuid4().hex[:8].upper()}", f"Scope tenant {label}", "scope test")
         await load_bronze(code, [{"Claim Number": f"{label}-1", "Member": f"{label}-member"}])
+        mapping = {"tpa": code, "source_field": "Claim Number", "target_table": "MEDICAL_CLAIMS"}
+        await create_mapping({**mapping, "target_column": "CLAIM_ID"}, user="scope-test")
+        rule = {"tpa": code, "table_name": "MEDICAL_CLAIMS", "rule_name": "HAS_ID", "rule_type": "NOT_NULL"}
+        await create_rule({**rule, "target_column": "CLAIM_ID"}, user="scope-test")
         codes.append(code)
     return codes
 
