@@ -452,6 +452,7 @@ async def list_stage(stage: str) -> list[dict[str, Any]]:
     return [
         {"name": f.name, "size": f.size, "md5": f.md5 or "", "last_modified": f.last_modified}
         for f in sorted(files, key=lambda f: f.name)
+        if in_scope(f.name.split("/", 1)[0])
     ]
 
 
@@ -459,7 +460,7 @@ async def stage_totals() -> dict[str, dict[str, int]]:
     wh = warehouse()
     totals = {}
     for stage in STAGES:
-        files = await wh.stage_list(stage)
+        files = [f for f in await wh.stage_list(stage) if in_scope(f.name.split("/", 1)[0])]
         totals[stage] = {"count": len(files), "size": sum(f.size for f in files)}
     return totals
 
@@ -469,7 +470,7 @@ async def delete_stage_file(stage: str, file_path: object, *, user: str | None) 
     tpa, _ = checked_stage_path(file_path)
     path = str(file_path)
     wh = warehouse()
-    if not any(f.name == path for f in await wh.stage_list(stage, path)):
+    if not in_scope(tpa) or not any(f.name == path for f in await wh.stage_list(stage, path)):
         raise not_found("file_not_found", f"{path} is not in stage {stage}.")
     entry = await _entry_for_path(path) if stage == "SRC" else None
     if entry is not None and entry["STATUS"] == "PROCESSING":

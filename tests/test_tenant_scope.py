@@ -115,3 +115,20 @@ async def test_token_scope_and_role_changes_in_the_admin_are_audited(admin_clien
     assert len(scope_rows) == 1 and scope_rows[0]["REQUEST_ID"]
     token_after = await ApiToken.objects.aget(pk=token.pk)
     assert token_after.revoked_at is not None and token_after.revoked_at <= timezone.now()
+
+
+async def test_stage_listings_show_only_the_scope(tenants, operator_client):
+    from tests.test_bad_inputs import upload
+
+    own, other = tenants
+    for code in (own, other):
+        assert (await upload(operator_client, code, f"{code.lower()}.csv", b"a,b\n1,2\n")).status_code == 201
+    everything = {entry["name"].split("/")[0] for entry in (await operator_client.get("/api/bronze/stages/SRC")).json()}
+    assert {own, other} <= everything
+    scoped = await _scoped("operator", own)
+    listed = (await scoped.get("/api/bronze/stages/SRC")).json()
+    assert listed and {entry["name"].split("/")[0] for entry in listed} == {own}
+    refused = await scoped.delete(f"/api/bronze/stages/SRC/files?file_path={other}/{other.lower()}.csv")
+    assert refused.status_code == 404
+    page = await scoped.get("/bronze/stages")
+    assert other not in page.content.decode()
