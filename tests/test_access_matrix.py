@@ -23,9 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 API = api_endpoints()
 UNSAFE = [endpoint for endpoint in API if endpoint.method in ("POST", "PUT", "PATCH", "DELETE")]
 PROTECTED = [endpoint for endpoint in API if endpoint.role != "none"]
-ADMIN_PAGES = tuple(
-    f"/operations/{page}" for page in ("tpas", "tasks", "logs", "system", "schema", "clear-data")
-)
+ADMIN_PAGES = tuple(f"/operations/{page}" for page in ("tpas", "tasks", "logs", "system", "schema", "clear-data"))
 VIEWER_PAGES = (
     "/",
     "/bronze/status",
@@ -278,8 +276,11 @@ def _masked(response, code: str) -> str:
 
 def _aims_at_a_tpa(endpoint: Endpoint) -> bool:
     parameters = endpoint.parameters
-    return "tpa_code" in endpoint.path_parameters or "tpa" in parameters.query or "tpa" in parameters.body or (
-        parameters.multipart
+    return (
+        "tpa_code" in endpoint.path_parameters
+        or "tpa" in parameters.query
+        or "tpa" in parameters.body
+        or (parameters.multipart)
     )
 
 
