@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from medallion.errors import not_found
+from medallion.roles import rank
 
 _allowed: ContextVar[frozenset[str] | None] = ContextVar("medallion_tpa_scope", default=None)
 
@@ -30,13 +30,7 @@ def in_scope(code: object) -> bool:
     return allowed is None or (isinstance(code, str) and code.upper() in allowed)
 
 
-def require_in_scope(code: object, what: str = "TPA") -> None:
-    """404, exactly as for a resource that does not exist, so codes outside the scope do not leak."""
-    if not in_scope(code):
-        raise not_found("not_found" if what != "TPA" else "tpa_not_found", f"{what} not found.")
-
-
-def visible(rows: Iterable[dict[str, Any]], column: str = "TPA") -> list[dict[str, Any]]:
+def visible(rows: Iterable[dict[str, Any]], column: str) -> list[dict[str, Any]]:
     return [row for row in rows if in_scope(row.get(column))]
 
 
@@ -57,8 +51,6 @@ def tpa_condition(column: str, tpa: str | None) -> tuple[str, list[str]]:
 def effective_role(role: str | None, *, read_only: bool, scoped: bool) -> str | None:
     """Read-only tokens act as viewers; scoped users and tokens act at most as operators, since admin actions
     (TPAs, tasks, logs, clearing data) span every TPA."""
-    from medallion.roles import rank
-
     cap = "viewer" if read_only else "operator" if scoped else None
     if cap is None or role is None or rank(role) <= rank(cap):
         return role
