@@ -16,6 +16,7 @@ from medallion.caching import cached, invalidate, invalidate_every_namespace
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, identifiers, warehouse
 from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, quote, stage_name, tpa_code
 from tpa.services import get_tpa, list_tpas, require_active_tpa
@@ -125,13 +126,13 @@ def _in(column: str, values: Sequence[Any]) -> tuple[str, Sequence[Any]]:
 
 
 def _tpa_condition(value: str | None) -> list[tuple[str, Sequence[Any]]]:
-    """An optional TPA filter; an unknown or malformed code matches nothing."""
-    if not value:
-        return []
+    """An optional TPA filter within the request's TPA scope; an unknown, malformed or out-of-scope code matches
+    nothing."""
     try:
-        return [("TPA = ?", (tpa_code(value),))]
+        clause, params = tpa_condition("TPA", tpa_code(value) if value else None)
     except InvalidIdentifier:
         return [("1 = 0", ())]
+    return [(clause, params)] if clause else []
 
 
 # --------------------------------------------------------------------------- queue reads
@@ -188,7 +189,7 @@ async def queue_counts(tpa: str | None = None) -> dict[str, int]:
 
 async def get_queue_entry(queue_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise not_found("queue_item_not_found", f"Queue entry {queue_id} does not exist.")
     return row
 
@@ -262,11 +263,11 @@ async def source_fields(tpa: str) -> list[str]:
     rows = await warehouse().fetch_all(
         "SELECT DISTINCT f.KEY AS FIELD FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY QUEUE_ID, FILE_NAME, SHEET_NAME ORDER BY RECORD_ID) = 1) r, "
-        "LATERAL FLATTEN(input => r.RAW_DATA) f",
-        (code,),
+        "LATERAL FLATTEN(input => r.RAW_DATA) f ORDER BY FIELD LIMIT ?",
+        (code, MAX_SOURCE_FIELDS),
         timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
     )
-    return sorted(row["FIELD"] for row in rows)[:MAX_SOURCE_FIELDS]
+    return [row["FIELD"] for row in rows]
 
 
 @cached(RAW_NAMESPACE, ttl=120)
@@ -475,6 +476,7 @@ async def list_stage(stage: str) -> list[dict[str, Any]]:
     return [
         {"name": f.name, "size": f.size, "md5": f.md5 or "", "last_modified": f.last_modified}
         for f in sorted(files, key=lambda f: f.name)
+        if in_scope(f.name.split("/", 1)[0])
     ]
 
 
@@ -482,7 +484,7 @@ async def stage_totals() -> dict[str, dict[str, int]]:
     wh = warehouse()
     totals = {}
     for stage in STAGES:
-        files = await wh.stage_list(stage)
+        files = [f for f in await wh.stage_list(stage) if in_scope(f.name.split("/", 1)[0])]
         totals[stage] = {"count": len(files), "size": sum(f.size for f in files)}
     return totals
 
@@ -492,7 +494,7 @@ async def delete_stage_file(stage: str, file_path: object, *, user: str | None) 
     tpa, _ = checked_stage_path(file_path)
     path = str(file_path)
     wh = warehouse()
-    if not any(f.name == path for f in await wh.stage_list(stage, path)):
+    if not in_scope(tpa) or not any(f.name == path for f in await wh.stage_list(stage, path)):
         raise not_found("file_not_found", f"{path} is not in stage {stage}.")
     entry = await _entry_for_path(path) if stage == "SRC" else None
     if entry is not None and entry["STATUS"] == "PROCESSING":

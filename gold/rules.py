@@ -8,6 +8,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import not_found, validation_error
+from medallion.scope import in_scope
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, tpa_code
 from silver.expressions import ExpressionError, compile_expression
@@ -110,15 +111,16 @@ def compile_rule(text: str, table: str, *, boolean: bool, field: str) -> str:
 @cached("gold", ttl=300)
 async def list_rules(kind_name: str, tpa: str) -> list[dict[str, Any]]:
     kind = RULE_KINDS[kind_name]
-    return await warehouse().fetch_all(
+    rows = await warehouse().fetch_all(
         f"SELECT {kind.columns} FROM {kind.table} WHERE (? = 'ALL' OR TPA IN (?, 'ALL')) ORDER BY {kind.order_by}",
         (tpa, tpa),
     )
+    return [row for row in rows if row["TPA"] == ALL_TPAS or in_scope(row["TPA"])]
 
 
 async def get_rule(kind: RuleKind, rule_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(f"SELECT {kind.columns} FROM {kind.table} WHERE {kind.key} = ?", (rule_id,))
-    if row is None:
+    if row is None or (row["TPA"] != ALL_TPAS and not in_scope(row["TPA"])):
         raise not_found("rule_not_found", f"Gold {kind.name} rule {rule_id} not found.")
     return row
 

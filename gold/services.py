@@ -10,12 +10,14 @@ from django.conf import settings
 
 from medallion.caching import cached
 from medallion.errors import not_found
+from medallion.scope import allowed_tpas
 from medallion.warehouse import identifiers, warehouse
 
 from .refresh import RUN_COLUMNS
-from .rules import GOLD_TABLES, SEVERITY_RANK
+from .rules import ALL_TPAS, GOLD_TABLES, SEVERITY_RANK
 
 SCOPE = "(? = 'ALL' OR TPA IN (?, 'ALL'))"
+OUTSIDE_SCOPE = "-"  # never a TPA code
 ID_COLUMNS = {
     "CLAIMS_ANALYTICS": "CLAIM_ANALYTICS_ID",
     "MEMBER_360": "MEMBER_360_ID",
@@ -38,7 +40,12 @@ def analytics_table(value: str) -> str:
 
 
 def _scoped(tpa: str) -> tuple[str, str]:
+    """Parameters for SCOPE. Within a TPA scope, ALL means the one TPA of a single-TPA scope; ALL for a wider
+    scope, or a TPA outside it, matches no TPA's rows (Gold keeps no per-scope totals to combine)."""
     code = tpa.strip().upper()
+    allowed = allowed_tpas()
+    if allowed is not None and code not in allowed:
+        code = next(iter(allowed)) if code == ALL_TPAS and len(allowed) == 1 else OUTSIDE_SCOPE
     return code, code
 
 

@@ -8,6 +8,7 @@ turns every older value into a miss.
 import asyncio
 import functools
 import hashlib
+import inspect
 import json
 import uuid
 from collections import Counter
@@ -21,6 +22,8 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.serializers.json import DjangoJSONEncoder
+
+from medallion.scope import allowed_tpas
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +50,7 @@ class NamespaceStats:
 namespaces: dict[str, NamespaceStats] = {}
 _in_flight: dict[tuple[int, str], asyncio.Future[Any]] = {}
 query_counter: Counter[str] = Counter()
+TPA_PARAMETERS = frozenset({"tpa", "tpa_code"})
 
 
 async def _cache_call(function: Callable[..., R], *args: Any) -> R:
@@ -60,9 +64,26 @@ def _generation_key(namespace: str) -> str:
 
 
 def _value_key(namespace: str, function_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    fingerprint = json.dumps([args, sorted(kwargs.items())], cls=DjangoJSONEncoder, default=repr)
+    # The TPA scope is part of the key: a scoped request never gets a result computed for a wider one.
+    scope = allowed_tpas()
+    fingerprint = json.dumps(
+        [args, sorted(kwargs.items()), None if scope is None else sorted(scope)], cls=DjangoJSONEncoder, default=repr
+    )
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     return f"medallion:val:{namespace}:{function_name}:{digest}"
+
+
+def _canonical_arguments(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The same call spelled differently gets one key: defaults filled in, keyword or positional alike, and TPA
+    codes (parameters named tpa or tpa_code) trimmed and upper-cased as the services read them."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    for name in TPA_PARAMETERS & bound.arguments.keys():
+        if isinstance(bound.arguments[name], str):
+            bound.arguments[name] = bound.arguments[name].strip().upper()
+    return bound.args, bound.kwargs
 
 
 def register_namespace(namespace: str, ttl: int | None = None) -> NamespaceStats:
@@ -77,10 +98,11 @@ def cached(namespace: str, ttl: int | None = None) -> Callable[[Callable[P, Awai
 
     def decorate(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         function_name = f"{function.__module__}.{function.__qualname__}"
+        signature = inspect.signature(function)
 
         @functools.wraps(function)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            key = _value_key(namespace, function_name, args, kwargs)
+            key = _value_key(namespace, function_name, *_canonical_arguments(signature, args, kwargs))
             generation_key = _generation_key(namespace)
             found = await _cache_call(cache.get_many, [generation_key, key])
             generation = found.get(generation_key)

@@ -1,8 +1,10 @@
-"""Streamed CSV exports: one chunk per warehouse batch, cells neutralised against spreadsheet formulas."""
+"""CSV exports, whole or streamed one chunk per warehouse batch: every cell goes through `safe_cell`, every
+download name through `safe_filename`."""
 
 import csv
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +13,8 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_FILENAME_LENGTH = 120
 
 
 def safe_cell(value: Any) -> Any:
@@ -24,10 +28,40 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_lines(rows: Sequence[Sequence[Any]]) -> str:
+def restored_cell(value: str) -> str:
+    """The text `safe_cell` neutralised, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def read_records(text: str) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """The header and the records of an imported CSV, with neutralised cells restored."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = list(reader.fieldnames or [])
+    records = (
+        {key: restored_cell(value) if isinstance(value, str) else value for key, value in record.items()}
+        for record in reader
+    )
+    return header, records
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
+
+
+def safe_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A whole CSV document with every cell neutralised."""
+    return csv_lines([[safe_cell(value) for value in row] for row in (header, *rows)])
+
+
+def safe_filename(name: str) -> str:
+    """A download name of letters, digits, dot, dash and underscore only: no quote, CR/LF or path can reach
+    the Content-Disposition header, whatever a TPA code or table name holds."""
+    cleaned = _UNSAFE_FILENAME_CHARACTERS.sub("_", name).strip("._") or "export"
+    return cleaned[-MAX_FILENAME_LENGTH:]
 
 
 async def csv_chunks(
@@ -44,11 +78,11 @@ async def csv_chunks(
 
 
 def csv_response(filename: str, content: str | AsyncIterator[str]) -> HttpResponseBase:
-    """A CSV download: whole text, or streamed chunks from `csv_chunks`."""
+    """A CSV download under a safe file name: whole text, or streamed chunks from `csv_chunks`."""
     content_type = "text/csv; charset=utf-8"
     if isinstance(content, str):
         response: HttpResponseBase = HttpResponse(content, content_type=content_type)
     else:
         response = StreamingHttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, safe_filename(filename))
     return response

@@ -6,15 +6,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 
+from medallion import audit
+from medallion.access import audit_refused_token, resolve_access
 from medallion.errors import ApiError
 from medallion.http import encoded_off_the_loop, error_response
-from medallion.rendering import PageView, render_page
-from medallion.roles import has_role, role_of
+from medallion.rendering import PageView, render_page, request_error
+from medallion.roles import has_role
+from medallion.scope import tpa_scope
+from medallion.sessions import idle_session_ended, protect
 from medallion.warehouse import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from medallion.warehouse.identifiers import InvalidIdentifier
 
@@ -30,10 +35,18 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return protect(await answer(request, *args, **kwargs), page=False)
+
+        async def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = await request.auser()
             request.user = user
+            if role is not None and await idle_session_ended(request):
+                return error_response(
+                    request, 401, "not_authenticated", "The session ended after a period without activity; sign in."
+                )
             if role is not None:
                 if getattr(request, "bearer_invalid", False):
+                    await audit_refused_token(request)
                     return error_response(
                         request,
                         401,
@@ -43,7 +56,7 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
                     )
                 if not user.is_authenticated:
                     return error_response(request, 401, "not_authenticated", "Authentication is required.")
-                request.role = await role_of(user)
+                await resolve_access(request, user)
                 if not has_role(request.role, role):
                     return error_response(
                         request,
@@ -54,11 +67,16 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
             if request.method == "GET":
                 get_token(request)
             try:
-                result = await view(request, *args, **kwargs)
+                with tpa_scope(getattr(request, "tpa_scope", None)), audit.request_context(request):
+                    result = await view(request, *args, **kwargs)
             except ApiError as error:
                 return error_response(request, error.status, error.code, error.detail, error.errors)
             except InvalidIdentifier as error:
                 return error_response(request, 422, "validation_error", str(error))
+            except RequestDataTooBig:
+                return error_response(request, 413, "payload_too_large", "The request body is too large.")
+            except SuspiciousOperation as error:
+                return error_response(request, 400, "malformed_request", _suspicious_detail(error))
             except WarehouseUnavailable as error:
                 return error_response(request, 503, "upstream_unavailable", str(error))
             except WarehouseTimeout as error:
@@ -88,6 +106,13 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:
     return decorate
 
 
+def _suspicious_detail(error: SuspiciousOperation) -> str:
+    """Django's messages for too many fields or files are safe to show; anything else stays generic."""
+    if type(error).__name__ in {"TooManyFieldsSent", "TooManyFilesSent"}:
+        return str(error)
+    return "The request was refused as malformed."
+
+
 def dispatch(**views: View) -> View:
     """One URL, several methods: dispatch(GET=list_things, POST=create_thing)."""
     allowed = ", ".join(sorted(views))
@@ -112,15 +137,27 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
     def decorate(view: PageView) -> PageView:
         @functools.wraps(view)
         async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            return protect(await answer(request, *args, **kwargs), page=True)
+
+        async def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = await request.auser()
             request.user = user
-            if not user.is_authenticated:
+            if await idle_session_ended(request) or not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            request.role = await role_of(user)
+            await resolve_access(request, user)
             if not has_role(request.role, role):
                 return render(request, "403.html", {"user": user, "role": request.role, "required": role}, status=403)
             try:
-                return await view(request, *args, **kwargs)
+                with tpa_scope(request.tpa_scope), audit.request_context(request):
+                    return await view(request, *args, **kwargs)
+            except ApiError as error:
+                return await request_error(request, error.status, error.detail)
+            except InvalidIdentifier as error:
+                return await request_error(request, 422, str(error))
+            except RequestDataTooBig:
+                return await request_error(request, 413, "The request body is too large.")
+            except SuspiciousOperation:
+                return await request_error(request, 400, "The request was refused as malformed.")
             except WarehouseError as error:
                 return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
 

@@ -16,6 +16,8 @@ from medallion.errors import ApiError, validation_error
 
 LARGE_RESPONSE_ITEMS = 500
 _encoding_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="json")
+# No parameter needs more: it is the largest integer JSON carries exactly, and well inside the warehouse's.
+MAX_INTEGER = 2**53
 
 
 def username(request: HttpRequest) -> str:
@@ -94,6 +96,8 @@ def json_body(request: HttpRequest) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "malformed_request", "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_request", "The JSON body is nested too deeply.") from None
 
 
 def json_object(request: HttpRequest) -> dict[str, Any]:
@@ -148,8 +152,10 @@ def integer(
         number = int(value)
     except (TypeError, ValueError):
         raise validation_error(name, "Must be an integer.") from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise validation_error(name, f"Must be between {minimum} and {maximum}.")
+    low = -MAX_INTEGER if minimum is None else minimum
+    high = MAX_INTEGER if maximum is None else maximum
+    if not low <= number <= high:
+        raise validation_error(name, f"Must be between {low} and {high}.")
     return number
 
 

@@ -17,6 +17,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
 
 from medallion.logbuffer import LogBuffer
+from medallion.redaction import loggable_params
 from medallion.tokens import user_for_token
 
 UNLOGGED_PATHS = ("/api/health",)
@@ -67,7 +68,7 @@ class RequestContextMiddleware(AsyncMiddleware):
 def _audit_row(request: HttpRequest, status: int, elapsed: float) -> tuple[Any, ...]:
     user = getattr(request, "_acached_user", None)
     username = user.get_username() if user is not None and user.is_authenticated else None
-    params = {key: value[:200] for key, value in request.GET.items()}
+    params = loggable_params(request.GET)
     tpa = next((params[name].upper()[:50] for name in TPA_PARAMETERS if params.get(name)), None)
     return (
         request.request_id,

@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
+from medallion.warehouse.identifiers import MAX_ROW_COUNT
+
 PAGE_SIZES = (50, 100, 250, 500, 1000)
 PAGE_PARAM, SIZE_PARAM = "page", "size"
 
@@ -78,4 +80,4 @@ def pager(request: HttpRequest, default_size: int = PAGE_SIZES[0]) -> Pager:
     """The page asked for (page 1, `default_size` rows when absent or invalid; sizes clamp to 50-1000)."""
     size = min(max(_positive(request.GET.get(SIZE_PARAM), default_size), PAGE_SIZES[0]), PAGE_SIZES[-1])
     kept = tuple((key, value) for key, value in request.GET.items() if key not in (PAGE_PARAM, SIZE_PARAM) and value)
-    return Pager(_positive(request.GET.get(PAGE_PARAM), 1), size, kept)
+    return Pager(min(_positive(request.GET.get(PAGE_PARAM), 1), MAX_ROW_COUNT // size), size, kept)

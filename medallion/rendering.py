@@ -7,18 +7,28 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from medallion.hooks import Hook
+from medallion.scope import in_scope
 
 PageView = Callable[..., Awaitable[HttpResponse]]
 PageContext = Callable[[], Awaitable[dict[str, Any]]]
 SELECTED_TPA_KEY = "selected_tpa"
 page_context: Hook[PageContext] = Hook("page_context")
 
+_ERROR_TITLES = {404: "Not found", 409: "Not possible right now", 413: "Too large"}
+
+
+async def request_error(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    """A page answering what the request got wrong, with the status the API would give."""
+    title = _ERROR_TITLES.get(status, "The request cannot be answered")
+    return await render_page(request, "request_error.html", {"title": title, "detail": detail}, status=status)
+
 
 async def selected_tpa(request: HttpRequest) -> str | None:
-    explicit = request.GET.get("tpa")
-    if explicit:
-        return explicit.upper()
-    return await request.session.aget(SELECTED_TPA_KEY)
+    """The TPA asked for with ?tpa= or picked in the selector; none outside the request's TPA scope."""
+    chosen = request.GET.get("tpa") or await request.session.aget(SELECTED_TPA_KEY)
+    if not chosen or not in_scope(chosen):
+        return None
+    return chosen.upper()
 
 
 def wants_fragment(request: HttpRequest) -> bool:

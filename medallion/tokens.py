@@ -49,6 +49,7 @@ def _resolve(key_hash: str) -> Resolution:
     if token is None or not token.is_usable or not token.user.is_active:
         return Resolution(None, RESOLUTION_SECONDS)
     user = token.user
+    user._medallion_token = token  # its read-only flag and TPA scope, for medallion.access
     user._medallion_role = highest_role(list(user.groups.values_list("name", flat=True)), superuser=user.is_superuser)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 import bronze.urls
@@ -9,6 +8,7 @@ import silver.urls
 import tpa.urls
 from medallion import api, views
 from medallion.decorators import dispatch
+from medallion.login import AuditedLogoutView, ThrottledLoginView
 
 admin.site.site_header = "Medallion administration"
 
@@ -24,8 +24,8 @@ urlpatterns = [
     path("api/docs", views.api_docs, name="api-docs"),
     *(path("api/", include(app.api_urlpatterns)) for app in APP_URLS),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
-    path("accounts/login", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout", AuditedLogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("select-tpa", views.select_tpa, name="select-tpa"),
     re_path(r"^admin/(?P<page>tpas|tasks|logs|audit|system|schema|clear-data)$", views.moved_to_operations),

@@ -1,6 +1,8 @@
 """Auto-mapping runs: shared pre-checks and result shape, and the deterministic ("ML") matcher run (S17)."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +12,9 @@ from silver.matcher import Suggestion, TargetColumn, suggest_mappings
 from silver.schemas import schema_columns
 from silver.tables import exclusive_operation
 from tpa.services import get_tpa, require_active_tpa
+
+# Matching is CPU work: it runs here, never on the event loop, one run at a time per process.
+_matcher_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automap")
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,15 @@ def _unmapped(fields: dict[str, list[str]], approved_sources: set[str]) -> dict[
     return {field: values for field, values in fields.items() if field not in approved_sources}
 
 
-def best_layout_suggestions(run: AutoMapRun, *, top_n: int, min_confidence: float) -> list[Suggestion]:
+async def best_layout_suggestions(run: AutoMapRun, *, top_n: int, min_confidence: float) -> list[Suggestion]:
     """Match each file layout on its own and keep the layout that fits the table best, so one table is never
     mapped from fields that no single file has (medical fields from one file, pharmacy fields from another)."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _matcher_executor, _best_layout_suggestions, run, top_n, min_confidence
+    )
+
+
+def _best_layout_suggestions(run: AutoMapRun, top_n: int, min_confidence: float) -> list[Suggestion]:
     candidates = [
         suggest_mappings(layout, run.targets, top_n=top_n, min_confidence=min_confidence)
         for layout in run.layouts or [run.source_fields]
@@ -74,7 +85,7 @@ async def auto_map_ml(
 ) -> dict[str, Any]:
     """S17: score source fields against target columns and store the suggestions as unapproved ML_AUTO."""
     async with auto_map_run(tpa, target_table) as run:
-        suggestions = best_layout_suggestions(run, top_n=top_n, min_confidence=min_confidence)
+        suggestions = await best_layout_suggestions(run, top_n=top_n, min_confidence=min_confidence)
         rows = [
             {
                 "SOURCE_FIELD": suggestion.source_field,

@@ -143,6 +143,10 @@ _SUBQUERY_NODE_TYPES: tuple[type[exp.Expression], ...] = (exp.Query, exp.Subquer
 # sqlglot parses and renders recursively, about 20 Python frames per nested call: stay far below the
 # default recursion limit of 1000 even when called from deep inside a web request.
 _MAX_NESTING = 20
+# Bounds on what one expression may build per value: padding to at most this many characters, and replacement
+# text that is a literal of at most _MAX_REPLACEMENT_LENGTH (a column as replacement grows a value quadratically).
+MAX_PADDED_LENGTH = 10000
+_MAX_REPLACEMENT_LENGTH = 100
 _SNIPPET_LENGTH = 60
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 _DIALECT = Dialect.get_or_raise("snowflake")
@@ -389,8 +393,27 @@ def _check_node(node: exp.Expression, known_variables: frozenset[str] | None) ->
     elif node_type is exp.Is:
         if not isinstance(node.expression, exp.Null):
             raise ExpressionError("IS can only be used as IS NULL or IS NOT NULL")
+    elif node_type is exp.Pad:
+        _check_pad_length(node)
+    elif node_type in (exp.Replace, exp.RegexpReplace):
+        _check_replacement(node)
     elif not (node_type in _FUNCTION_NODE_TYPES or node_type in _OPERATOR_NODE_TYPES or node_type in _LEAF_NODE_TYPES):
         raise ExpressionError(_describe_refused_node(node))
+
+
+def _check_pad_length(pad: exp.Pad) -> None:
+    length = pad.expression
+    if not (isinstance(length, exp.Literal) and length.is_int and 0 <= int(length.name) <= MAX_PADDED_LENGTH):
+        function_name = "LPAD" if pad.args.get("is_left") else "RPAD"
+        raise ExpressionError(f"{function_name} needs a length that is a whole number from 0 to {MAX_PADDED_LENGTH}")
+
+
+def _check_replacement(call: exp.Expression) -> None:
+    replacement = call.args.get("replacement")
+    if replacement is None:
+        return
+    if not (isinstance(replacement, exp.Literal) and len(replacement.name) <= _MAX_REPLACEMENT_LENGTH):
+        raise ExpressionError(f"The replacement text must be a literal of at most {_MAX_REPLACEMENT_LENGTH} characters")
 
 
 def _check_verbatim_function(call: exp.Anonymous) -> None:

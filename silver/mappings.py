@@ -1,7 +1,5 @@
 """Field mappings: a TPA's Bronze source field -> a target column, optionally through a checked expression."""
 
-import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,7 +10,9 @@ from bronze.services import source_fields
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
+from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import Transaction, identifiers, warehouse
 from medallion.warehouse.identifiers import quote, string_literal
 from silver.expressions import ExpressionError, compile_expression
@@ -42,11 +42,11 @@ INSERT_COLUMNS = (
 @cached("silver_mappings", ttl=300)
 async def list_mappings(tpa: str | None = None, target_table: str | None = None) -> list[dict[str, Any]]:
     """O8 rows of active mappings, ordered by TARGET_TABLE then MAPPING_ID; filters are case-insensitive."""
-    conditions, params = ["ACTIVE = TRUE"], []
-    for column, value in (("TPA", tpa), ("TARGET_TABLE", target_table)):
-        if value:
-            conditions.append(f"{column} = ?")
-            params.append(value.strip().upper())
+    scoped, params = tpa_condition("TPA", tpa.strip() if tpa else None)
+    conditions = ["ACTIVE = TRUE", *([scoped] if scoped else [])]
+    if target_table:
+        conditions.append("TARGET_TABLE = ?")
+        params.append(target_table.strip().upper())
     return await warehouse().fetch_all(
         f"SELECT {MAPPING_COLUMNS} FROM SILVER.FIELD_MAPPINGS WHERE {' AND '.join(conditions)} "
         "ORDER BY TARGET_TABLE, MAPPING_ID",
@@ -296,7 +296,7 @@ async def _mapping(mapping_id: int) -> dict[str, Any]:
         "WHERE MAPPING_ID = ? AND ACTIVE = TRUE",
         (mapping_id,),
     )
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise not_found("mapping_not_found", f"Mapping {mapping_id} not found.")
     return row
 
@@ -466,37 +466,35 @@ async def covered_by_approved(tpa: str, schema_table: str) -> tuple[set[str], se
 
 async def export_csv(tpa: object, target_table: str | None = None) -> str:
     code = (await get_tpa(tpa))["TPA_CODE"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((*CSV_HEADER, "MAPPING_METHOD", "CONFIDENCE_SCORE", "APPROVED"))
-    for row in await list_mappings(code, target_table):
-        expression = None if row["MAPPING_METHOD"] == "ML_AUTO" else row["TRANSFORMATION_LOGIC"]
-        writer.writerow(
+    return safe_csv(
+        (*CSV_HEADER, "MAPPING_METHOD", "CONFIDENCE_SCORE", "APPROVED"),
+        (
             (
                 row["SOURCE_FIELD"],
                 row["TARGET_TABLE"],
                 row["TARGET_COLUMN"],
-                expression or "",
+                ("" if row["MAPPING_METHOD"] == "ML_AUTO" else row["TRANSFORMATION_LOGIC"]) or "",
                 row["DESCRIPTION"] or "",
                 row["MAPPING_METHOD"],
                 "" if row["CONFIDENCE_SCORE"] is None else row["CONFIDENCE_SCORE"],
                 "Y" if row["APPROVED"] else "N",
             )
-        )
-    return out.getvalue()
+            for row in await list_mappings(code, target_table)
+        ),
+    )
 
 
 async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, Any]:
     """Create MANUAL (approved) mappings from CSV rows; every row is checked like S16 and errors name the line.
     Rows whose target already has an active mapping are skipped."""
     code = (await require_active_tpa(tpa))["TPA_CODE"]
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [key for key in CSV_HEADER[:3] if key not in (reader.fieldnames or [])]
+    header, records = read_records(text)
+    missing = [key for key in CSV_HEADER[:3] if key not in header]
     if missing:
         raise validation_error("file", f"The CSV header lacks {', '.join(missing)}.")
     taken = {(row["TARGET_TABLE"], row["TARGET_COLUMN"]) for row in await list_mappings(code)}
     mappings, skipped = [], 0
-    for line, record in enumerate(reader, start=2):
+    for line, record in enumerate(records, start=2):
         body = {
             "tpa": code,
             "source_field": record.get("SOURCE_FIELD"),

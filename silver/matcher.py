@@ -435,11 +435,15 @@ def _singular(token: str) -> str | None:
     return None
 
 
+# Segmentation is quadratic in the word's length; no real header glues more than a few words.
+_MAX_GLUED_WORD_LENGTH = 40
+
+
 def _concepts_for_unknown_word(token: str) -> tuple[str, ...]:
     singular = _singular(token)
     if singular is not None:
         return _SURFACE_TO_CONCEPTS[singular]
-    segments = _segment_glued_word(token) if len(token) >= 4 else None
+    segments = _segment_glued_word(token) if 4 <= len(token) <= _MAX_GLUED_WORD_LENGTH else None
     if segments is not None:
         concepts: list[str] = []
         for piece in segments:
@@ -645,8 +649,8 @@ _DATE_PART = (
 _DATE_PATTERN = re.compile(rf"^{_DATE_PART}$")
 _COMPACT_DATE_PATTERN = re.compile(r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$")
 _TIMESTAMP_PATTERN = re.compile(
-    rf"^(?:{_DATE_PART}|\d{{8}})[T ]\d{{1,2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?"
-    r"\s*(?:[AaPp][Mm])?\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+    rf"^(?:{_DATE_PART}|\d{{8}})[T ]\d{{1,2}}:\d{{2}}(?::\d{{2}}(?:\.\d{{1,9}})?)?"
+    r"(?:\s{0,2}[AaPp][Mm])?\s{0,2}(?:Z|[+-]\d{2}:?\d{2})?$"
 )
 _MONEY_PATTERN = re.compile(r"^[-+(]?\$?\s?-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?\)?$")
 _INTEGER_PATTERN = re.compile(r"^-?\d+$")
@@ -658,13 +662,16 @@ _ICD10_PATTERN = re.compile(r"^[A-TV-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 # Numeric ICD-9 codes ("250.00") are indistinguishable from money, so only V/E codes count.
 _ICD9_PATTERN = re.compile(r"^(?:V\d{2}|E\d{3})\.\d{1,2}$")
 _NDC_PATTERN = re.compile(r"^(?:\d{11}|\d{4,5}-\d{3,4}-\d{1,2})$")
-_PHONE_PATTERN = re.compile(r"^(?:\+?1[-. ]?)?(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}(?:\s*(?:x|ext\.?)\s*\d+)?$")
+_PHONE_PATTERN = re.compile(
+    r"^(?:\+?1[-. ]?)?(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}(?:\s{0,2}(?:x|ext\.?)\s{0,2}\d{1,6})?$"
+)
 _ZIP_PATTERN = re.compile(r"^\d{5}(?:-?\d{4})?$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _SURFACE_PATTERN = re.compile(r"^[MODBLFI]{1,5}$")
 _PERSON_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z'.\-]*(?:,? [A-Za-z][A-Za-z'.\-]*){0,3}$")
 _DRUG_TEXT_PATTERN = re.compile(
-    r"\d\s*(?:MG|MCG|ML|G|%|UNIT|IU|MEQ)\b|\b(?:TAB|TABS|CAP|CAPS|SOLN|SUSP|INJ|CREAM|OINT|ER|XR|HCL)\b", re.IGNORECASE
+    r"\d\s{0,2}(?:MG|MCG|ML|G|%|UNIT|IU|MEQ)\b|\b(?:TAB|TABS|CAP|CAPS|SOLN|SUSP|INJ|CREAM|OINT|ER|XR|HCL)\b",
+    re.IGNORECASE,
 )
 _ADDRESS_PATTERN = re.compile(
     r"^(?:\d+[A-Za-z]?\s+\w+.*|.*\b(?:APT|SUITE|STE|UNIT|P\.?O\.? BOX|BLDG|FL)\b.*|#\s*\w+)$", re.IGNORECASE
@@ -722,8 +729,16 @@ _STATUS_WORDS = frozenset(
 _NOT_IDENTIFIERS = frozenset({_ValueKind.DATE, _ValueKind.TIMESTAMP, _ValueKind.MONEY, _ValueKind.PHONE})
 
 
+# Claims values are short; a longer cell is free text and is never run through the patterns, so no
+# value, however crafted, costs more than a bounded amount of matching.
+_MAX_CLASSIFIED_LENGTH = 120
+_LONG_TEXT = frozenset({_ValueKind.TEXT})
+
+
 @lru_cache(maxsize=65536)
 def _classify_value(value: str) -> frozenset[str]:
+    if len(value) > _MAX_CLASSIFIED_LENGTH:
+        return _LONG_TEXT
     kinds: set[str] = set()
     upper = value.upper()
     lower = value.lower()
@@ -848,6 +863,8 @@ def _profile_fit(value_kinds: Sequence[frozenset[str]], expectation: _Expectatio
 # --------------------------------------------------------------------------- matching
 
 _MAX_PROFILED_SAMPLES = 50
+# Headers longer than this are scored on their first characters only.
+_MAX_FIELD_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -898,12 +915,13 @@ def _prepare_target(column: TargetColumn, position: int) -> _PreparedTarget:
 
 def _prepare_source(field: str, samples: Sequence[str | None], position: int) -> _PreparedSource:
     present = [str(sample).strip() for sample in samples if sample is not None and str(sample).strip()]
-    tokens = _normalize(field)
+    name = field[:_MAX_FIELD_NAME_LENGTH]
+    tokens = _normalize(name)
     return _PreparedSource(
         field=field,
         position=position,
         tokens=tokens,
-        plain_name=_plain_text(field),
+        plain_name=_plain_text(name),
         value_families=_value_families(tokens),
         value_kinds=tuple(_classify_value(value) for value in present[:_MAX_PROFILED_SAMPLES]),
     )

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medallion.caching import cached, invalidate
+from medallion.scope import tpa_condition
 from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import quote
 from silver.rules import active_rules
@@ -109,7 +110,8 @@ def new_batch_id() -> str:
 
 @cached("silver_quality", ttl=120)
 async def summary(tpa: str | None) -> list[dict[str, Any]]:
-    where, params = ("WHERE TPA = ?", [(await get_tpa(tpa))["TPA_CODE"]]) if tpa else ("", [])
+    scoped, params = tpa_condition("TPA", (await get_tpa(tpa))["TPA_CODE"] if tpa else None)
+    where = f"WHERE {scoped}" if scoped else ""
     return await warehouse().fetch_all(
         "SELECT TPA, TARGET_TABLE, BATCH_ID, QUALITY_SCORE, CAST(ROW_COUNT AS INTEGER) AS ROW_COUNT, "
         "HOURS_SINCE_LOAD, CHECKS_PASSED, TOTAL_CHECKS, LAST_CHECK_TIMESTAMP FROM ("
@@ -266,10 +268,8 @@ async def _code(tpa: str | None) -> str | None:
 
 
 def _filters(tpa: str | None, table: str | None) -> tuple[str, list[Any]]:
-    conditions, params = "", []
-    if tpa:
-        conditions += " AND TPA = ?"
-        params.append(tpa)
+    scoped, params = tpa_condition("TPA", tpa)
+    conditions = f" AND {scoped}" if scoped else ""
     if table:
         conditions += " AND POSITION(UPPER(?) IN TARGET_TABLE) > 0"
         params.append(table)

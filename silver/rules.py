@@ -14,7 +14,8 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import conflict, not_found, validation_error
-from medallion.warehouse import Transaction, warehouse
+from medallion.scope import in_scope, tpa_condition
+from medallion.warehouse import QueryError, Transaction, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote, table_name
 from silver.expressions import ExpressionError, compile_expression
 from silver.transform_catalog import Column, schema_columns, schema_table
@@ -47,9 +48,10 @@ class CompiledRule:
 @cached("silver_rules", ttl=300)
 async def list_rules(tpa: str | None = None, table: str | None = None) -> list[dict[str, Any]]:
     conditions, params = [], []
-    if tpa:
-        conditions.append("TPA = ?")
-        params.append((await get_tpa(tpa))["TPA_CODE"])
+    scoped, scope_params = tpa_condition("TPA", (await get_tpa(tpa))["TPA_CODE"] if tpa else None)
+    if scoped:
+        conditions.append(scoped)
+        params += scope_params
     if table:
         conditions.append("SCHEMA_TABLE = ?")
         params.append(schema_table(table))
@@ -64,7 +66,7 @@ async def get_rule(rule_id: int) -> dict[str, Any]:
     row = await warehouse().fetch_one(
         f"SELECT {RULE_COLUMNS} FROM SILVER.TRANSFORM_RULES WHERE RULE_ID = ?", (rule_id,)
     )
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise not_found("rule_not_found", f"Rule {rule_id} not found.")
     return _decoded(row)
 
@@ -225,10 +227,7 @@ async def _parameters(rule_type: str, column: Column | None, raw: object) -> dic
         return bounds
     if rule_type == "REGEX":
         pattern = _text(raw, "pattern", 500, field="parameters.pattern", required=True)
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise validation_error("parameters.pattern", f"Not a valid regular expression: {error}") from None
+        await _check_pattern(pattern)
         return {"pattern": pattern}
     if rule_type == "ALLOWED_VALUES":
         values = raw.get("values")
@@ -247,6 +246,23 @@ async def _parameters(rule_type: str, column: Column | None, raw: object) -> dic
     if rule_type == "CUSTOM":
         return {"expression": _text(raw, "expression", 2000, field="parameters.expression", required=True)}
     return {}
+
+
+async def _check_pattern(pattern: str) -> None:
+    """The warehouse runs the rule, so its regular-expression dialect decides (RE2 on the embedded engine, POSIX
+    on Snowflake): Python's `re` accepts back-references and huge repeats that the warehouse refuses at run time."""
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as error:
+        raise validation_error("parameters.pattern", f"Not a valid regular expression: {error}") from None
+    try:
+        await warehouse().fetch_value("SELECT REGEXP_LIKE('', ?) AS MATCHED", (pattern,))
+    except QueryError:
+        raise validation_error(
+            "parameters.pattern",
+            "The warehouse cannot run this regular expression (back-references, look-around "
+            "and very large repeat counts are not supported).",
+        ) from None
 
 
 async def _lookup_parameters(raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,5 @@
 """Target schemas: TPA-agnostic table definitions (one row per column), their types and defaults."""
 
-import csv
-import io
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -10,6 +8,7 @@ from typing import Any
 
 from medallion import audit
 from medallion.caching import cached, invalidate
+from medallion.csv_export import read_records, safe_csv
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, warehouse
@@ -110,6 +109,12 @@ def normalize_default(value: object, data_type: DataType) -> str | None:
     text = value.strip()
     if not text or text.upper() == "NULL":
         return None
+    if any(ord(char) < 32 for char in text):
+        raise validation_error(
+            "default_value",
+            "Must not contain control characters (NUL, line breaks, tabs).",
+            code="invalid_default_value",
+        )
     if len(text) > MAX_DEFAULT:
         raise validation_error(
             "default_value", f"Must be at most {MAX_DEFAULT} characters.", code="invalid_default_value"
@@ -497,14 +502,20 @@ async def delete_schema_table(schema_table: object, *, user: str | None) -> dict
 
 
 async def export_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for row in await list_schema_columns():
-        nullable = "Y" if row["NULLABLE"] else "N"
-        values = (row["TABLE_NAME"], row["COLUMN_NAME"], row["DATA_TYPE"], nullable)
-        writer.writerow((*values, _csv_default(row["DEFAULT_VALUE"]), row["DESCRIPTION"] or ""))
-    return out.getvalue()
+    return safe_csv(
+        CSV_HEADER,
+        (
+            (
+                row["TABLE_NAME"],
+                row["COLUMN_NAME"],
+                row["DATA_TYPE"],
+                "Y" if row["NULLABLE"] else "N",
+                _csv_default(row["DEFAULT_VALUE"]),
+                row["DESCRIPTION"] or "",
+            )
+            for row in await list_schema_columns()
+        ),
+    )
 
 
 def _csv_default(default: str | None) -> str:
@@ -519,12 +530,12 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
 
     Errors name the line. DEFAULT_VALUE 'N/A' means none; imported non-nullable columns may lack a default,
     as in the shipped standard schemas."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [key for key in CSV_HEADER[:3] if key not in (reader.fieldnames or [])]
+    header, records = read_records(text)
+    missing = [key for key in CSV_HEADER[:3] if key not in header]
     if missing:
         raise validation_error("file", f"The CSV header lacks {', '.join(missing)}.")
     columns, seen = [], set()
-    for line, record in enumerate(reader, start=2):
+    for line, record in enumerate(records, start=2):
         nullable = (record.get("NULLABLE") or "Y").strip().upper()
         default = (record.get("DEFAULT_VALUE") or "").strip()
         body = {

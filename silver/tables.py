@@ -7,6 +7,7 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.errors import conflict, not_found
+from medallion.scope import tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name, tpa_code
 from silver.schemas import (
@@ -72,7 +73,8 @@ def physical_name(tpa: str, schema_table: str) -> str:
 @cached("silver_tables", ttl=60)
 async def list_tables(tpa: str | None = None) -> list[dict[str, Any]]:
     """O7 rows, newest first, with row counts and sizes from INFORMATION_SCHEMA and mapping counts."""
-    where, params = ("WHERE c.TPA = ?", (tpa.upper(),)) if tpa else ("", ())
+    scoped, params = tpa_condition("c.TPA", tpa)
+    where = f"WHERE {scoped}" if scoped else ""
     return await warehouse().fetch_all(
         "SELECT c.TABLE_NAME, c.SCHEMA_TABLE, c.TPA, c.CREATED_AT, c.CREATED_BY, c.DESCRIPTION, "
         "COALESCE(t.ROW_COUNT, 0) AS ROW_COUNT, COALESCE(t.BYTES, 0) AS BYTES, c.LAST_UPDATED, "

@@ -26,6 +26,7 @@ from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, validation_error
 from medallion.events import log_error, log_event
+from medallion.scope import tpa_condition
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, identifiers, warehouse
 from medallion.warehouse.identifiers import quote
 from silver import claim_versions, quality, schemas, tables
@@ -163,9 +164,10 @@ async def is_busy(tpa: str) -> bool:
 
 async def history(tpa: str | None, table: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     conditions, params = ["1 = 1"], []
-    if tpa:
-        conditions.append("TPA = ?")
-        params.append((await get_tpa(tpa))["TPA_CODE"])
+    scoped, scope_params = tpa_condition("TPA", (await get_tpa(tpa))["TPA_CODE"] if tpa else None)
+    if scoped:
+        conditions.append(scoped)
+        params += scope_params
     if table:
         conditions.append("SCHEMA_TABLE = ?")
         params.append(schema_table(table))

@@ -143,3 +143,6 @@ document.addEventListener("DOMContentLoaded", () => {
   stream.addEventListener("lagged", () => { for (const live of refreshed) { refreshLive(live.id); } });
   window.addEventListener("pagehide", () => stream.close());
 });
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-autosubmit]")) { event.target.form.submit(); }
+});

@@ -4,6 +4,9 @@ Routes that their engineers have not built yet answer from the catch-all; they a
 only while they are missing, so the matrix becomes strict by itself as routes land.
 """
 
+import re
+import uuid
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
@@ -20,9 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 API = api_endpoints()
 UNSAFE = [endpoint for endpoint in API if endpoint.method in ("POST", "PUT", "PATCH", "DELETE")]
 PROTECTED = [endpoint for endpoint in API if endpoint.role != "none"]
-ADMIN_PAGES = tuple(
-    f"/operations/{page}" for page in ("tpas", "tasks", "logs", "system", "schema", "clear-data")
-)
+ADMIN_PAGES = tuple(f"/operations/{page}" for page in ("tpas", "tasks", "logs", "system", "schema", "clear-data"))
 VIEWER_PAGES = (
     "/",
     "/bronze/status",
@@ -202,3 +203,130 @@ async def test_page_forms_need_csrf(admin_client):
     assert response.status_code == 403
     response = await client.post("/operations/tpas", {"action": "create", "tpa_code": "CSRF_X", "tpa_name": "x"})
     assert response.status_code == 403
+
+
+# --------------------------------------------------------------------------- tenant scope
+
+SCOPE_KINDS = ("user scoped to A", "token scoped to A", "read-only token scoped to A")
+SCOPED_PAGES = [path for path, _ in PAGES]
+tried: set[tuple[str, str, str]] = set()
+
+
+@pytest.fixture
+async def two_tpas(transactional_db):
+    from silver.mappings import create_mapping
+    from silver.rules import create_rule
+    from tests.test_silver_tables import load_bronze
+    from tpa.services import create_tpa
+
+    codes = []
+    for label in ("A", "B"):
+        code = await create_tpa(f"SCOPE{label}{uuid.uuid4().hex[:8].upper()}", f"Scope tenant {label}", "scope test")
+        await load_bronze(code, [{"Claim Number": f"{label}-1", "Member": f"{label}-member"}])
+        mapping = {"tpa": code, "source_field": "Claim Number", "target_table": "MEDICAL_CLAIMS"}
+        await create_mapping({**mapping, "target_column": "CLAIM_ID"}, user="scope-test")
+        rule = {"tpa": code, "table_name": "MEDICAL_CLAIMS", "rule_name": "HAS_ID", "rule_type": "NOT_NULL"}
+        await create_rule({**rule, "target_column": "CLAIM_ID"}, user="scope-test")
+        codes.append(code)
+    return codes
+
+
+async def _scoped_principals(own: str) -> list[tuple[str, str, AsyncClient, dict[str, str]]]:
+    """(role, scope kind, client, headers): a scoped session user, a scoped token and a read-only scoped token."""
+    from medallion.models import TpaScope
+    from tests.conftest import _client_for
+
+    principals = []
+    for role in ROLES:
+        session = await _client_for(role)
+        await TpaScope.objects.acreate(user=session.user, tpa_code=own)
+        principals.append((role, SCOPE_KINDS[0], session, {}))
+        unscoped = await _client_for(role)
+        _, raw = await _token(unscoped.user, tpa_codes=[own])
+        principals.append((role, SCOPE_KINDS[1], AsyncClient(), {"Authorization": f"Bearer {raw}"}))
+        _, read_only = await _token(unscoped.user, tpa_codes=[own], read_only=True)
+        principals.append((role, SCOPE_KINDS[2], AsyncClient(), {"Authorization": f"Bearer {read_only}"}))
+    return principals
+
+
+async def _call_for_tpa(client: AsyncClient, endpoint: Endpoint, tpa: str, headers: dict[str, str]):
+    """The endpoint aimed at `tpa` wherever it takes one (path, query, JSON body or upload form)."""
+    target = endpoint.url({"tpa_code": tpa})
+    if "tpa" in endpoint.parameters.query:
+        target += ("&" if "?" in target else "?") + f"tpa={tpa}"
+    if endpoint.method == "GET":
+        return await client.get(target, headers=headers)
+    if endpoint.parameters.multipart:
+        return await client.post(target, {"tpa": tpa}, headers=headers)
+    body = HARMLESS_BODIES.get(endpoint.id, {})
+    if isinstance(body, dict) and "tpa" in endpoint.parameters.body:
+        body = {**body, "tpa": tpa}
+    method = getattr(client, endpoint.method.lower())
+    return await method(target, body, content_type="application/json", headers=headers)
+
+
+GHOST = "SCOPEGHOSTNEVERCREATED"
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ][0-9:.]+Z?")
+
+
+def _masked(response, code: str) -> str:
+    """The answer with the asked-for code and times blanked: what tells one TPA from another."""
+    return _TIMESTAMP.sub("<time>", response.content.decode().replace(code, "<tpa>"))
+
+
+def _aims_at_a_tpa(endpoint: Endpoint) -> bool:
+    parameters = endpoint.parameters
+    return (
+        "tpa_code" in endpoint.path_parameters
+        or "tpa" in parameters.query
+        or "tpa" in parameters.body
+        or (parameters.multipart)
+    )
+
+
+@pytest.mark.parametrize("endpoint", PROTECTED, ids=str)
+async def test_scoped_users_and_tokens_never_reach_another_tpa(endpoint, two_tpas):
+    """Aimed at TPA B, a principal scoped to TPA A gets exactly what it gets for a TPA that does not exist (404
+    wherever an unknown TPA is 404); without a TPA it gets A's data only ("All TPAs" is its TPAs). Read-only
+    tokens write nothing."""
+    require_route(endpoint.url())
+    own, other = two_tpas
+    for role, kind, client, headers in await _scoped_principals(own):
+        tried.add((endpoint.id, role, kind))
+        read_only = kind == SCOPE_KINDS[2]
+        writes = endpoint.method != "GET"
+        if _aims_at_a_tpa(endpoint):
+            aimed = await _call_for_tpa(client, endpoint, other, headers)
+            ghost = await _call_for_tpa(client, endpoint, GHOST, headers)
+            assert aimed.status_code < 500, (role, kind, aimed.status_code, aimed.content[:300])
+            assert (aimed.status_code, _masked(aimed, other)) == (ghost.status_code, _masked(ghost, GHOST)), (
+                role,
+                kind,
+                aimed.content[:300],
+            )
+        plain = await call(client, endpoint, headers=headers)
+        assert plain.status_code < 500, (role, kind, plain.status_code, plain.content[:300])
+        assert other not in plain.content.decode(), (role, kind, plain.content[:300])
+        if read_only and writes:
+            assert_error(plain, 403, "permission_denied")
+
+
+@pytest.mark.parametrize("path", SCOPED_PAGES)
+async def test_scoped_pages_never_show_another_tpa(path, two_tpas):
+    require_route(path)
+    own, other = two_tpas
+    for role, kind, client, _ in await _scoped_principals(own):
+        if kind != SCOPE_KINDS[0]:
+            continue
+        tried.add((path, role, kind))
+        plain = await client.get(path)
+        assert plain.status_code in (200, 403), (role, path, plain.status_code)
+        assert other not in plain.content.decode(), (role, path)
+        aimed, ghost = await client.get(path, {"tpa": other}), await client.get(path, {"tpa": GHOST})
+        assert aimed.status_code == ghost.status_code, (role, path)
+        assert aimed.content.decode().count(other) == ghost.content.decode().count(GHOST), (role, path)
+
+
+def test_zz_report_the_scoped_matrix_size():
+    """Runs last in this module: how many (route, role, scope) combinations the two tests above tried."""
+    print(f"\nscoped access matrix: {len(tried)} route x role x scope combinations tried")

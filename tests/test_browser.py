@@ -141,7 +141,8 @@ def _transform(page, live, code: str) -> None:
     # The transform answers in place (no reload to race the next navigation, which once ended in
     # net::ERR_ABORTED on /silver/data on a loaded machine); its history re-renders from the event stream.
     page.click("#run-button")
-    page.wait_for_function("document.getElementById('run-result').textContent.trim().length > 0")
+    # A selector, not wait_for_function: the Content-Security-Policy refuses the eval that one needs.
+    page.wait_for_selector("#run-result:not(:empty)")
     page.wait_for_selector("#transform-history .badge.SUCCESS")
     result = page.inner_text("#run-result")
     _shot(page, f"04-transform-{code}")

@@ -237,8 +237,8 @@ def test_variables_are_replaced_by_parsed_fragments() -> None:
 
 
 def test_string_literals_that_look_like_variables_are_untouched() -> None:
-    compiled = compile_expression("REPLACE(src, 'src', \"SRC\")", variables={"src": "X"})
-    assert compiled == "REPLACE(X, 'src', X)"
+    compiled = compile_expression("CONCAT(REPLACE(src, 'src', 'x'), \"SRC\")", variables={"src": "X"})
+    assert compiled == "CONCAT(REPLACE(X, 'src', 'x'), X)"
 
 
 def test_compound_fragments_keep_their_meaning() -> None:

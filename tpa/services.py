@@ -5,6 +5,7 @@ from medallion import audit
 from medallion.caching import cached, invalidate, invalidate_every_namespace
 from medallion.errors import ApiError, conflict, not_found, validation_error
 from medallion.hooks import Hook
+from medallion.scope import visible
 from medallion.warehouse import Transaction, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, tpa_code
 
@@ -27,10 +28,11 @@ def canonical_code(value: object, field: str = "tpa_code") -> str:
 @cached("tpas", ttl=300)
 async def list_tpas(active: bool | None = None) -> list[dict[str, Any]]:
     where = "" if active is None else "WHERE ACTIVE = ?"
-    return await warehouse().fetch_all(
+    rows = await warehouse().fetch_all(
         f"SELECT {TPA_COLUMNS} FROM BRONZE.TPA_MASTER {where} ORDER BY ACTIVE DESC, CREATED_TIMESTAMP DESC, TPA_CODE",
         None if active is None else (active,),
     )
+    return visible(rows, "TPA_CODE")
 
 
 async def get_tpa(code: object) -> dict[str, Any]:
