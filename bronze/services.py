@@ -59,9 +59,9 @@ def cleared_tables() -> list[str]:
     """What clear-all empties, in this order, in one transaction."""
     return [RAW, QUEUE, HEARTBEATS, *derived_tables]
 
+
 _clear_all_lock = asyncio.Lock()
 _background: set[asyncio.Task[Any]] = set()
-
 
 
 async def invalidate_bronze(**change: Any) -> None:

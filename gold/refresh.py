@@ -45,7 +45,6 @@ class RefreshCounts:
             self.rows[name] += count
 
 
-
 async def refresh(tpa: str | None = None, *, full: bool = False, user: str | None = None) -> dict[str, Any]:
     """Refresh Gold for one TPA or all; returns the recorded run."""
     scope = scope_code(tpa) if tpa else ALL_TPAS

@@ -17,7 +17,6 @@ HEALTH_DB_TIMEOUT = 10.0
 READY_WAREHOUSE_TIMEOUT = 3.0  # a probe must answer quickly; a busy pool counts as not ready
 
 
-
 async def health(request: HttpRequest) -> HttpResponse:
     return json_response({"status": "healthy", "service": "running", "timestamp": iso_now()})
 

@@ -52,7 +52,6 @@ error_log = LogBuffer(
 buffers = (application_log, file_processing_log, error_log)
 
 
-
 def log_event(
     level: str,
     source: str,

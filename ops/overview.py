@@ -162,4 +162,3 @@ async def overview() -> Overview:
     counters["QUARANTINED"] = sum(quarantined.values())
     counters["TPAS"] = len(rows)
     return Overview(rows, attention, counters, _files_chart(per_day, today))
-

@@ -36,7 +36,7 @@ async def preview(
     rows = await warehouse().fetch_all(
         f'SELECT "RECORD_ID", "SOURCE_VALUE", "RESULT", "CONVERSION_FAILED", CAST({typed} AS VARCHAR) AS "TYPED" '
         f'FROM (SELECT RECORD_ID AS "RECORD_ID", {field_sql(field)} AS "SOURCE_VALUE", '
-        f'NULLIF(CAST({guarded.sql} AS VARCHAR), \'\') AS "RESULT", '
+        f"NULLIF(CAST({guarded.sql} AS VARCHAR), '') AS \"RESULT\", "
         f'COALESCE({guarded.conversion_failed or "FALSE"}, FALSE) AS "CONVERSION_FAILED" '
         f"FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? AND RAW_DATA[{string_literal(field)}] IS NOT NULL "
         f"ORDER BY RECORD_ID {identifiers.limit(max(1, min(samples, MAX_SAMPLES)))}) AS s",

@@ -736,7 +736,7 @@ _LONG_TEXT = frozenset({_ValueKind.TEXT})
 
 
 @lru_cache(maxsize=65536)
-def _classify_value(value: str) -> frozenset[str]:
+def _classify_value(value: str) -> frozenset[str]:  # noqa: C901 (one pattern per value kind, first match wins)
     if len(value) > _MAX_CLASSIFIED_LENGTH:
         return _LONG_TEXT
     kinds: set[str] = set()
@@ -805,7 +805,7 @@ _NEUTRAL_PROFILE_FIT = 0.6
 _PROVIDER_LIKE = frozenset({"provider", "dentist", "pharmacy", "prescriber"})
 
 
-def _expected_value_kinds(concepts: frozenset[str], data_type: str, storage: str) -> _Expectation:
+def _expected_value_kinds(concepts: frozenset[str], data_type: str, storage: str) -> _Expectation:  # noqa: C901 (one branch per target type family)
     """What sample values a target column should see, with how telling each kind is."""
     kind = _ValueKind
     if storage == "temporal":

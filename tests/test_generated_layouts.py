@@ -69,7 +69,7 @@ async def _dates_are_read_as_written(tpa: str, schema_table: str, layout: TpaLay
     )
     rows = await warehouse().fetch_all(
         f"SELECT {names} FROM {quote('SILVER', f'{tpa}_{schema_table}')} AS t "
-        "JOIN BRONZE.RAW_DATA_TABLE AS r ON r.RECORD_ID = t.\"_RECORD_ID\"",
+        'JOIN BRONZE.RAW_DATA_TABLE AS r ON r.RECORD_ID = t."_RECORD_ID"',
     )
     assert len(rows) >= ROWS  # claims sent in both files are kept once, as their latest version
     for row in rows:

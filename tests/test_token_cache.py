@@ -58,9 +58,7 @@ async def test_a_token_is_resolved_once_and_revocation_is_immediate(transactiona
     assert len(lookups) == 2
 
 
-async def test_user_and_group_changes_are_seen_on_the_next_request(
-    transactional_db: None, lookups: list[str]
-) -> None:
+async def test_user_and_group_changes_are_seen_on_the_next_request(transactional_db: None, lookups: list[str]) -> None:
     user, _token, raw = await _issued("changing-user", "viewer")
     assert (await tokens.user_for_token(raw))._medallion_role == "viewer"
     await user.groups.aadd((await Group.objects.aget_or_create(name="admin"))[0])

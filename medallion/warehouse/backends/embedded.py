@@ -38,9 +38,21 @@ DIRECT_CANDIDATE = re.compile(
 # Markers fakesnow's transforms leave on a statement when executing it needs more than running its DuckDB text.
 FAKESNOW_DIRECTIVES = frozenset(
     {
-        "create_db_name", "create_file_format_name", "create_stage_name", "list_stage_name", "merge_counts",
-        "put_stage_data", "put_stage_name", "result_scan_sfqid", "seed", "set_autocommit", "set_database",
-        "set_schema", "table_comment", "text_lengths", "returning",
+        "create_db_name",
+        "create_file_format_name",
+        "create_stage_name",
+        "list_stage_name",
+        "merge_counts",
+        "put_stage_data",
+        "put_stage_name",
+        "result_scan_sfqid",
+        "seed",
+        "set_autocommit",
+        "set_database",
+        "set_schema",
+        "table_comment",
+        "text_lengths",
+        "returning",
     }
 )
 # The result Snowflake (and fakesnow) gives for DML: the counts, not the rows.
