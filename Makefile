@@ -27,7 +27,7 @@ test: install
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m pure -q
+	$(BIN)/python -m pytest -m "pure and not browser" -q
 
 lint: install
 	$(BIN)/ruff check .
