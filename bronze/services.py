@@ -263,8 +263,8 @@ async def source_fields(tpa: str) -> list[str]:
     rows = await warehouse().fetch_all(
         "SELECT DISTINCT f.KEY AS FIELD FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY QUEUE_ID, FILE_NAME, SHEET_NAME ORDER BY RECORD_ID) = 1) r, "
-        "LATERAL FLATTEN(input => r.RAW_DATA) f ORDER BY FIELD LIMIT ?",
-        (code, MAX_SOURCE_FIELDS),
+        f"LATERAL FLATTEN(input => r.RAW_DATA) f ORDER BY FIELD {identifiers.limit(MAX_SOURCE_FIELDS)}",
+        (code,),
         timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
     )
     return [row["FIELD"] for row in rows]
