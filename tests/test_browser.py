@@ -87,9 +87,10 @@ class Problems(list):
             f"HTTP {response.status}: {response.url}"))  # fmt: skip
 
     def _failed(self, request) -> None:
-        # Leaving a page aborts what it still had in flight (its event stream, a background fetch): the browser
-        # reports those as ERR_ABORTED. A page that itself fails to load still fails the test in goto().
-        if request.resource_type in ("eventsource", "fetch", "xhr") and "ERR_ABORTED" in (request.failure or ""):
+        # Leaving a page aborts what it still had in flight (its event stream, a background fetch, the favicon that
+        # Chromium requests after load): the browser reports those as ERR_ABORTED. A missing resource still fails
+        # the test through its HTTP status, and a page that itself fails to load fails it in goto().
+        if "ERR_ABORTED" in (request.failure or ""):
             return
         self.append(f"failed: {request.url} {request.failure}")
 
