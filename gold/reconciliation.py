@@ -13,6 +13,7 @@ from typing import Any
 from bronze.layouts import file_controls
 from bronze.services import QUEUE, RAW, source_fields
 from medallion.errors import not_found, validation_error
+from medallion.scope import in_scope, visible
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
 from silver.claim_versions import VERSIONED_TABLES, VERSIONS
@@ -57,7 +58,7 @@ class FileLayers:
 
 async def file_reconciliation(queue_id: int) -> dict[str, Any]:
     entry = await warehouse().fetch_one(f"SELECT {ENTRY_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
-    if entry is None:
+    if entry is None or not in_scope(entry["TPA"]):
         raise not_found("file_not_found", f"Queue entry {queue_id} not found.")
     return (await reconcile(entry["TPA"], [entry]))[0]
 
@@ -65,7 +66,7 @@ async def file_reconciliation(queue_id: int) -> dict[str, Any]:
 async def verdicts(queue_ids: list[int]) -> dict[str, dict[str, Any]]:
     """Balanced flag and verdict of each given file (for the status page), keyed by queue id as text."""
     by_tpa: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry in await _entries(queue_ids):
+    for entry in visible(await _entries(queue_ids), "TPA"):
         by_tpa[entry["TPA"]].append(entry)
     found: dict[str, dict[str, Any]] = {}
     for tpa, entries in by_tpa.items():
