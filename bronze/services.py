@@ -653,9 +653,10 @@ async def activity_by_tpa(today: datetime, week_start: datetime) -> list[dict[st
 
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def files_per_day(since: datetime) -> list[dict[str, Any]]:
-    """Files discovered per day and status since `since` (the home page's stacked chart)."""
+    """Files of the TPAs in scope discovered per day and status since `since` (the home page's stacked chart)."""
+    where, params = _where([("DISCOVERED_TIMESTAMP >= ?", [since]), *_tpa_condition(None)])
     return await warehouse().fetch_all(
         "SELECT CAST(DISCOVERED_TIMESTAMP AS DATE) AS DAY, STATUS, COUNT(*) AS FILES "
-        f"FROM {QUEUE} WHERE DISCOVERED_TIMESTAMP >= ? GROUP BY DAY, STATUS ORDER BY DAY, STATUS",
-        (since,),
+        f"FROM {QUEUE} {where} GROUP BY DAY, STATUS ORDER BY DAY, STATUS",
+        params,
     )

@@ -13,6 +13,7 @@ from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.errors import not_found, validation_error
+from medallion.scope import tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from tpa.services import get_tpa
 
@@ -96,10 +97,11 @@ async def expectation_status(tpa: str | None = None) -> list[dict[str, Any]]:
 
 async def status_at(now: datetime, tpa: str | None = None) -> list[dict[str, Any]]:
     wh = warehouse()
+    scoped, params = tpa_condition("TPA", tpa)
     expectations = await wh.fetch_all(
         f"SELECT TPA, FILE_KIND, FILE_PATTERN, CADENCE, CRON, DESCRIPTION FROM {EXPECTATIONS} "
-        "WHERE TPA = COALESCE(?, TPA) ORDER BY TPA, FILE_KIND",
-        (tpa.upper() if tpa else None,),
+        f"{'WHERE ' + scoped if scoped else ''} ORDER BY TPA, FILE_KIND",
+        params,
     )
     if not expectations:
         return []

@@ -12,6 +12,7 @@ from gold import services as gold
 from medallion import charts
 from medallion.clock import utc_now
 from medallion.hooks import Hook
+from medallion.scope import in_scope, visible
 from ops import cadence
 from silver import quality, quarantine, transform
 from tpa.services import list_tpas
@@ -136,7 +137,9 @@ async def overview() -> Overview:
         quality.score_history(now - timedelta(days=SPARKLINE_DAYS)),
         cadence.late_tpas(),
     )
-    tpas, activity, per_day, transforms, refreshes, quarantined, scores, late = results
+    tpas, every_activity, per_day, transforms, refreshes, every_quarantined, scores, late = results
+    activity = visible(every_activity, "TPA")  # the pipeline counters sum these: the scope's TPAs only
+    quarantined = {code: count for code, count in every_quarantined.items() if in_scope(code)}
     by_code = {row["TPA"]: row for row in activity}
     transform_by_code = {row["TPA"]: row for row in transforms}
     refresh_by_scope = {row["TPA"]: row for row in refreshes}

@@ -56,11 +56,14 @@ async def list_mappings(tpa: str | None = None, target_table: str | None = None)
 
 @cached("silver_mappings", ttl=300)
 async def overview() -> list[dict[str, Any]]:
-    """Active mappings per TPA and target table: total, approved, pending and mean confidence."""
+    """Active mappings per TPA (of the scope) and target table: total, approved, pending and mean confidence."""
+    scoped, params = tpa_condition("TPA", None)
     return await warehouse().fetch_all(
         "SELECT TPA, TARGET_TABLE, COUNT(*) AS TOTAL, COUNT_IF(APPROVED) AS APPROVED, "
         "COUNT_IF(NOT APPROVED) AS PENDING, AVG(CONFIDENCE_SCORE) AS MEAN_CONFIDENCE "
-        "FROM SILVER.FIELD_MAPPINGS WHERE ACTIVE = TRUE GROUP BY TPA, TARGET_TABLE ORDER BY TPA, TARGET_TABLE"
+        f"FROM SILVER.FIELD_MAPPINGS WHERE ACTIVE = TRUE{' AND ' + scoped if scoped else ''} "
+        "GROUP BY TPA, TARGET_TABLE ORDER BY TPA, TARGET_TABLE",
+        params,
     )
 
 
