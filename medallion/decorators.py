@@ -147,19 +147,20 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
             await resolve_access(request, user)
             if not has_role(request.role, role):
                 return render(request, "403.html", {"user": user, "role": request.role, "required": role}, status=403)
-            try:
-                with tpa_scope(request.tpa_scope), audit.request_context(request):
-                    return await view(request, *args, **kwargs)
-            except ApiError as error:
-                return await request_error(request, error.status, error.detail)
-            except InvalidIdentifier as error:
-                return await request_error(request, 422, str(error))
-            except RequestDataTooBig:
-                return await request_error(request, 413, "The request body is too large.")
-            except SuspiciousOperation:
-                return await request_error(request, 400, "The request was refused as malformed.")
-            except WarehouseError as error:
-                return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
+            with tpa_scope(request.tpa_scope):  # error pages too: their menu lists the TPAs of the scope
+                try:
+                    with audit.request_context(request):
+                        return await view(request, *args, **kwargs)
+                except ApiError as error:
+                    return await request_error(request, error.status, error.detail)
+                except InvalidIdentifier as error:
+                    return await request_error(request, 422, str(error))
+                except RequestDataTooBig:
+                    return await request_error(request, 413, "The request body is too large.")
+                except SuspiciousOperation:
+                    return await request_error(request, 400, "The request was refused as malformed.")
+                except WarehouseError as error:
+                    return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
 
         wrapper.page_role = role  # type: ignore[attr-defined]
         return wrapper
