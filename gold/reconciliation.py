@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from bronze.layouts import file_controls
-from bronze.services import QUEUE, RAW, source_fields
+from bronze.queue import QUEUE
+from bronze.raw import RAW, source_fields
 from medallion.errors import not_found, validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote

@@ -3,7 +3,7 @@
 import asyncio
 from typing import Any
 
-from bronze.services import cleared_tables
+from bronze.cleanup import cleared_tables
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import STAGES, quote
 

@@ -3,7 +3,7 @@ whether it failed to convert a value, and what the target column's type makes of
 
 from typing import Any
 
-from bronze.services import source_fields
+from bronze.raw import source_fields
 from medallion.errors import validation_error
 from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import string_literal

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bronze.services import source_fields
+from bronze.raw import source_fields
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now

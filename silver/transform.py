@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
-from bronze.services import source_fields
+from bronze.raw import source_fields
 from medallion import audit, stream
 from medallion.caching import invalidate
 from medallion.clock import utc_now
