@@ -10,9 +10,9 @@ from medallion.errors import conflict, not_found
 from medallion.scope import tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name, tpa_code
+from silver.schema_types import column_ddl
 from silver.schemas import (
     CACHE_NAMESPACES,
-    column_ddl,
     create_column,
     list_schema_columns,
     purge_hooks,

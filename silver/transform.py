@@ -33,6 +33,7 @@ from silver import claim_versions, quality, schemas, tables
 from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
 from silver.mappings import expression_variables, field_sql
 from silver.rules import CompiledRule, active_rules, compile_rules
+from silver.schema_types import default_sql
 from silver.transform_catalog import (
     Column,
     PhysicalTable,
@@ -510,7 +511,7 @@ def _typed(index: int, column: Column, conversions: Conversions) -> Sql:
 
 
 def _default(column: Column) -> Sql:
-    return Sql(f"CAST({schemas.default_sql(column.default_value, column.data_type) or 'NULL'} AS {column.data_type})")
+    return Sql(f"CAST({default_sql(column.default_value, column.data_type) or 'NULL'} AS {column.data_type})")
 
 
 def _rule_columns(rule: CompiledRule, columns: list[Column]) -> Sql:
