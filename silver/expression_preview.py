@@ -9,8 +9,8 @@ from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import string_literal
 from silver.expressions import ExpressionError, compile_guarded_conversion
 from silver.mappings import checked_source_field, expression_variables, field_sql
-from silver.transform import converted
 from silver.transform_catalog import schema_columns
+from silver.transform_sql import converted
 from tpa.conversions import conversions_of
 from tpa.services import get_tpa
 
