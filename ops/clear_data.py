@@ -1,4 +1,4 @@
-"""What "clear all data" (B18) would remove, shown before anyone confirms it."""
+"""What "clear all data" (`POST /api/bronze/clear-all-data`) would remove, shown before anyone confirms it."""
 
 import asyncio
 from typing import Any

@@ -75,7 +75,7 @@ def _schema_table_missing(name: str) -> ApiError:
 
 @cached("silver_schemas", ttl=300)
 async def list_schema_columns(table: str | None = None) -> list[dict[str, Any]]:
-    """O6 rows of the active definitions, ordered by TABLE_NAME then SCHEMA_ID."""
+    """API rows of the active definitions, ordered by TABLE_NAME then SCHEMA_ID."""
     where, params = ("AND TABLE_NAME = ?", (table.upper(),)) if table else ("", ())
     return await warehouse().fetch_all(
         f"SELECT {SCHEMA_COLUMNS} FROM SILVER.TARGET_SCHEMAS WHERE ACTIVE = TRUE {where} "
@@ -85,7 +85,7 @@ async def list_schema_columns(table: str | None = None) -> list[dict[str, Any]]:
 
 
 async def schema_columns(schema_table: object) -> list[dict[str, Any]]:
-    """O6 rows of one schema table in SCHEMA_ID order; 404 schema_table_not_found when it has none."""
+    """API rows of one schema table in SCHEMA_ID order; 404 schema_table_not_found when it has none."""
     name = schema_table_or_404(schema_table)
     rows = await list_schema_columns(name)
     if not rows:
@@ -136,7 +136,7 @@ def checked_column(body: Mapping[str, Any], *, require_default: bool) -> dict[st
 
 
 async def create_column(body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
-    """S4: add a column definition, then add the column to every physical table of that schema."""
+    """Add a column definition, then add the column to every physical table of that schema."""
     column = checked_column(body, require_default=True)
     async with warehouse().transaction() as tx:
         existing = await tx.fetch_one(
@@ -184,7 +184,7 @@ async def add_to_physical_tables(
 
 
 async def update_column(schema_id: int, body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
-    """S5: change type, nullability, default or description; a new type or default is applied to empty physical
+    """Change type, nullability, default or description; a new type or default is applied to empty physical
     tables (see _apply_to_physical_tables)."""
     changes = {key: body[key] for key in ("data_type", "nullable", "default_value", "description") if key in body}
     if not changes:
@@ -273,7 +273,7 @@ async def _refuse_type_change_with_data(column: Mapping[str, Any], physical: lis
 
 
 async def delete_column(schema_id: int, *, user: str | None) -> int:
-    """S6: remove the definition and every mapping (all TPAs) to it, and the column from the physical tables."""
+    """Remove the definition and every mapping (all TPAs) to it, and the column from the physical tables."""
     async with warehouse().transaction() as tx:
         current = await _column(schema_id, tx)
         mappings = await tx.execute(
@@ -289,7 +289,7 @@ async def delete_column(schema_id: int, *, user: str | None) -> int:
 
 
 async def delete_schema_table(schema_table: object, *, user: str | None) -> dict[str, int]:
-    """S7: remove every definition of a schema table and its mappings, unless physical tables still exist."""
+    """Remove every definition of a schema table and its mappings, unless physical tables still exist."""
     name = (await schema_columns(schema_table))[0]["TABLE_NAME"]
     physical = await _physical_tables(name)
     if physical:
