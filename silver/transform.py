@@ -100,10 +100,20 @@ async def transform(
     incremental: bool = False,
     apply_rules: bool = True,
     user: str | None = None,
-    release_ids: tuple[int, ...] | None = None,
 ) -> Outcome:
-    """Run one transform; `release_ids` (possibly empty = all) re-checks quarantined records instead."""
-    plan = await _plan(tpa, table, incremental, apply_rules, release_ids)
+    """Run one transform of the table's records: all of them, or with `incremental` those after its watermark."""
+    return await _run_plan(await _plan(tpa, table, "INCREMENTAL" if incremental else "FULL", apply_rules), user)
+
+
+async def release(
+    tpa: object, table: object, record_ids: tuple[int, ...] | None = None, *, user: str | None = None
+) -> Outcome:
+    """Re-check the table's quarantined records (those in `record_ids`, or every one when None) with the current
+    mappings and rules; the records that pass now leave quarantine."""
+    return await _run_plan(await _plan(tpa, table, "RELEASE", True, record_ids), user)
+
+
+async def _run_plan(plan: Plan, user: str | None) -> Outcome:
     async with tables.exclusive_operation(plan.table.tpa, plan.table.schema_table):
         outcome = await _claimed_run(plan, user)
     await invalidate("silver_tables")
@@ -200,7 +210,7 @@ def register() -> None:
 
 
 async def _plan(
-    tpa: object, table: object, incremental: bool, apply_rules: bool, release_ids: tuple[int, ...] | None
+    tpa: object, table: object, mode: str, apply_rules: bool, record_ids: tuple[int, ...] | None = None
 ) -> Plan:
     code = (await get_tpa(tpa))["TPA_CODE"]
     columns = await schema_columns(schema_table(table))
@@ -218,11 +228,10 @@ async def _plan(
         )
     loadable = [column for column in columns if column.name in present]
     rules = compile_rules(await active_rules(code, physical.schema_table), loadable) if apply_rules else []
-    mode = "RELEASE" if release_ids is not None else "INCREMENTAL" if incremental else "FULL"
     files = await _files_with_fields(code, {mapping["SOURCE_FIELD"] for mapping in mappings})
     conversions = await conversions_of(code)
     sources = column_sources(mappings, await source_fields(code))
-    return Plan(physical, loadable, sources, rules, mode, conversions, release_ids or (), files)
+    return Plan(physical, loadable, sources, rules, mode, conversions, record_ids, files)
 
 
 async def _files_with_fields(tpa: str, fields: set[str]) -> tuple[str, ...]:

@@ -47,7 +47,7 @@ class Plan:
     rules: list[CompiledRule]
     mode: str
     conversions: Conversions
-    record_ids: tuple[int, ...] = ()
+    record_ids: tuple[int, ...] | None = None  # a release of only these records; None: every quarantined one
     source_files: tuple[str, ...] = ()
 
     @property
@@ -132,7 +132,7 @@ def _add_scope(raw: Sql, plan: Plan) -> None:
             "AND q.SCHEMA_TABLE = ? AND q.STATUS = 'QUARANTINED'"
         )
         raw.params += [plan.table.tpa, plan.table.schema_table]
-        if plan.record_ids:
+        if plan.record_ids is not None:
             raw.text += " AND q.RECORD_ID IN (SELECT f.VALUE::INTEGER FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f)"
             raw.params.append(json.dumps(list(plan.record_ids)))
         raw.text += ")"
