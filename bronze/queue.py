@@ -345,7 +345,7 @@ async def activity_by_tpa(today: datetime, week_start: datetime) -> list[dict[st
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def files_per_day(since: datetime) -> list[dict[str, Any]]:
     """Files of the TPAs in scope discovered per day and status since `since` (the home page's stacked chart)."""
-    where, params = _where([("DISCOVERED_TIMESTAMP >= ?", [since]), *_tpa_condition(None)])
+    where, params = where_clause([("DISCOVERED_TIMESTAMP >= ?", [since]), *tpa_filter(None)])
     return await warehouse().fetch_all(
         "SELECT CAST(DISCOVERED_TIMESTAMP AS DATE) AS DAY, STATUS, COUNT(*) AS FILES "
         f"FROM {QUEUE} {where} GROUP BY DAY, STATUS ORDER BY DAY, STATUS",

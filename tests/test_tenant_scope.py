@@ -136,7 +136,7 @@ async def test_stage_listings_show_only_the_scope(tenants, operator_client):
 
 
 async def test_home_counters_and_files_chart_count_the_scope_only(tenants, operator_client):
-    from bronze.services import files_per_day
+    from bronze.queue import files_per_day
     from medallion.clock import utc_now
     from medallion.scope import tpa_scope
     from ops import overview
