@@ -4,7 +4,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from bronze import forms, layouts, services
+from bronze import forms, layouts, queue, raw, stages
 from bronze.layout_forms import FieldForm, LayoutForm
 from medallion.decorators import page
 from medallion.errors import ApiError
@@ -29,9 +29,9 @@ async def status_page(request: HttpRequest) -> HttpResponse:
     except ApiError:
         filters.update(status="", file_type="")
         statuses, file_type = None, None
-    window = pager(request).of(await services.queue_total(tpa, statuses, file_type))
-    rows = await services.list_queue(tpa, statuses, file_type, window.limit, window.offset)
-    counts = await services.queue_counts(tpa)
+    window = pager(request).of(await queue.queue_total(tpa, statuses, file_type))
+    rows = await queue.list_queue(tpa, statuses, file_type, window.limit, window.offset)
+    counts = await queue.queue_counts(tpa)
     finished = counts["SUCCESS"] + counts["FAILED"]
     return await render_page(
         request,
@@ -43,8 +43,8 @@ async def status_page(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "pager": window,
             "filters": filters,
-            "statuses": services.STATUSES,
-            "file_types": services.FILE_TYPES,
+            "statuses": queue.STATUSES,
+            "file_types": queue.FILE_TYPES,
         },
         fragment="bronze/_queue.html",
     )
@@ -58,7 +58,7 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     files = [
         {**staged, "tpa": staged["name"].rpartition("/")[0], "file": staged["name"].rpartition("/")[2]}
-        for staged in await services.list_stage(stage)
+        for staged in await stages.list_stage(stage)
     ]
     files = [staged for staged in files if not tpa or staged["tpa"].upper() == tpa]
     window = pager(request).of(len(files))
@@ -68,7 +68,7 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
         {
             "stage": stage,
             "tpa": tpa,
-            "totals": await services.stage_totals(),
+            "totals": await stages.stage_totals(),
             "files": files[window.offset : window.offset + window.limit],
             "pager": window,
         },
@@ -80,13 +80,13 @@ async def data_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     file_name = request.GET.get("file", "").strip()[:500] or None
     search = request.GET.get("q", "").strip()[:200] or None
-    window = pager(request).of(await services.raw_count(tpa, file_name, search))
+    window = pager(request).of(await raw.raw_count(tpa, file_name, search))
     return await render_page(
         request,
         "bronze/data.html",
         {
-            "rows": await services.raw_records(tpa, file_name, search, window.limit, window.offset),
-            "stats": await services.raw_stats(tpa),
+            "rows": await raw.raw_records(tpa, file_name, search, window.limit, window.offset),
+            "stats": await raw.raw_stats(tpa),
             "pager": window,
             "filters": {"tpa": tpa or "", "file": file_name or "", "q": search or ""},
         },
@@ -100,7 +100,7 @@ async def fields_page(request: HttpRequest) -> HttpResponse:
     error = None
     if tpa:
         try:
-            fields = await services.field_profile(tpa)
+            fields = await raw.field_profile(tpa)
         except ApiError as failure:
             error = failure.detail
     return await render_page(request, "bronze/fields.html", {"fields": fields, "tpa": tpa, "error": error})
