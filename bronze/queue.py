@@ -28,9 +28,11 @@ QUEUE_COLUMNS = (
 )
 HEARTBEATS = "BRONZE.LOAD_HEARTBEATS"
 # The last sign of life of a queue entry's claim `q`: its worker's heartbeat, else the claim time. STUCK is true
-# for a PROCESSING entry whose claim has had none for the lease (bound parameter: the lease's start).
+# for a PROCESSING entry whose claim has had none for the lease (bound parameter: the lease's start). ROWS_SO_FAR
+# is what the running load has written.
 LAST_BEAT_JOIN = (
-    f"LEFT JOIN (SELECT QUEUE_ID, CLAIMED_BY, MAX(HEARTBEAT_AT) AS BEAT FROM {HEARTBEATS} GROUP BY QUEUE_ID, "
+    f"LEFT JOIN (SELECT QUEUE_ID, CLAIMED_BY, MAX(HEARTBEAT_AT) AS BEAT, MAX(ROWS_SO_FAR) AS ROWS_SO_FAR "
+    f"FROM {HEARTBEATS} GROUP BY QUEUE_ID, "
     "CLAIMED_BY) AS h ON h.QUEUE_ID = q.QUEUE_ID AND h.CLAIMED_BY = q.CLAIMED_BY"
 )
 LAST_BEAT = "COALESCE(h.BEAT, q.HEARTBEAT_AT)"
@@ -96,7 +98,9 @@ async def list_queue(
     where, params = _queue_where(tpa, statuses, file_type)
     columns = ", ".join(f"q.{column.strip()}" for column in QUEUE_COLUMNS.split(","))
     return await warehouse().fetch_all(
-        f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
+        f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK, "
+        f"CASE WHEN q.STATUS = 'PROCESSING' THEN h.ROWS_SO_FAR END AS ROWS_SO_FAR "
+        f"FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
         f"ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC {identifiers.limit(limit, offset)}",
         (_lease_expired_before(), *params),
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("bronze/stages", views.stages_page, name="bronze-stages"),
     path("bronze/data", views.data_page, name="bronze-data"),
     path("bronze/fields", views.fields_page, name="bronze-fields"),
+    path("bronze/layouts", views.layouts_page, name="bronze-layouts"),
 ]
 
 api_urlpatterns = [

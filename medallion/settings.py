@@ -47,6 +47,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=45)
 WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=2.0)
+# A load tells its rows so far (heartbeat row and event stream) at most once per this many rows and seconds.
+LOAD_PROGRESS_ROWS = env.int("LOAD_PROGRESS_ROWS", default=5000)
+LOAD_PROGRESS_SECONDS = env.float("LOAD_PROGRESS_SECONDS", default=1.0)
 # Alert e-mails: printed to the console unless a real backend (and its EMAIL_HOST, ...) is configured.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="medallion-alerts@localhost")

@@ -134,6 +134,14 @@ class Transaction(Queries):
     async def _run(self, operation: Callable[[Any], T], timeout: float | None = None) -> T:
         return await self.warehouse._on_lease(self.lease, operation, timeout)
 
+    async def statement_progress(self) -> float | None:
+        """How far the statement this transaction runs now has got (0..1), asked beside it like a cancel."""
+        connection = self.lease.connection
+        if connection is None:
+            return None
+        ask = self.warehouse.backend.statement_progress
+        return await asyncio.get_running_loop().run_in_executor(self.warehouse.cancel_executor, ask, connection.raw)
+
 
 class Warehouse(Queries):
     """The only door to the warehouse: bounded pool, bounded executor, timeouts, cancellation, metrics."""

@@ -11,7 +11,12 @@
     const item = watching.get(change.file_name);
     if (!item) { return; }
     const outcome = item.querySelector(".outcome");
-    if (topic === "load") { outcome.textContent = "loading…"; outcome.className = "outcome badge PROCESSING"; return; }
+    if (topic === "load") {
+      const soFar = change.rows ? ` ${change.estimated ? "~" : ""}${change.rows.toLocaleString("en-US")} rows` : "";
+      outcome.textContent = `loading…${soFar}`;
+      outcome.className = "outcome badge PROCESSING";
+      return;
+    }
     outcome.className = `outcome badge ${change.status}`;
     if (change.status === "PENDING" || change.status === "PROCESSING") {
       outcome.textContent = change.status === "PENDING" ? "queued" : "processing…";

@@ -99,6 +99,11 @@ class Backend(ABC):
     def cancel(self, raw: Any) -> None:
         """Called from another thread while `raw` runs a statement."""
 
+    def statement_progress(self, raw: Any) -> float | None:
+        """Called from another thread while `raw` runs a statement: the share of its input read so far, or None
+        when the warehouse does not tell (a Snowflake COPY reports its rows only when it ends)."""
+        return None
+
     @abstractmethod
     def info(self) -> BackendInfo: ...
 

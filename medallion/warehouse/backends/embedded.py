@@ -173,6 +173,9 @@ class EmbeddedBackend(Backend):
         self._search_app_schemas(connection)
         connection.duck.execute(f"SET memory_limit = '{self.memory_limit}'")  # checked by settings
         connection.duck.execute(f"SET threads = {int(self.threads)}")
+        # Counted, never printed: a long load reads its progress from here (statement_progress).
+        connection.duck.execute("SET enable_progress_bar = true")
+        connection.duck.execute("SET enable_progress_bar_print = false")
         return connection
 
     def _search_app_schemas(self, connection: EmbeddedConnection) -> None:
@@ -289,6 +292,10 @@ class EmbeddedBackend(Backend):
     def cancel(self, raw: EmbeddedConnection) -> None:
         raw.interrupted.set()
         raw.duck.interrupt()
+
+    def statement_progress(self, raw: EmbeddedConnection) -> float | None:
+        percent = raw.duck.query_progress()
+        return min(percent, 100.0) / 100 if percent >= 0 else None
 
     def info(self) -> BackendInfo:
         return BackendInfo(kind=self.kind, version=f"DuckDB {duckdb.__version__} (embedded)", database=self.database)
