@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -191,10 +192,15 @@ class MedallionASGIHandler(ASGIHandler):
             raise
 
     async def close_response(self, response: HttpResponseBase, thread: RequestThread) -> None:
-        """`response.close()`: resources (files, streams' iterators) are closed on the request thread."""
-        if response._resource_closers:
+        """`response.close()`. A streaming response's iterator is closed on the request thread (its cleanup may
+        be sync code of any kind); a plain response holds only the request's body and uploaded files."""
+        if response.streaming:
             await sync_to_async(response.close)()
             return
+        for closer in response._resource_closers:
+            with contextlib.suppress(Exception):
+                closer()
+        response._resource_closers.clear()
         response.closed = True
         await send_request_signal(signals.request_finished, response._handler_class, thread)
 
