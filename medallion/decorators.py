@@ -64,8 +64,8 @@ def api(role: str | None = "viewer") -> Callable[[View], View]:  # noqa: C901 (o
                         "permission_denied",
                         f"This action needs the {role} role; you have {request.role or 'no role'}.",
                     )
-            if request.method == "GET":
-                get_token(request)
+            if request.method == "GET" and getattr(request, "bearer_invalid", None) is None:
+                get_token(request)  # the browser's CSRF cookie; a bearer token is exempt from CSRF
             try:
                 with tpa_scope(getattr(request, "tpa_scope", None)), audit.request_context(request):
                     result = await view(request, *args, **kwargs)

@@ -25,6 +25,11 @@ def tpa_scope(codes: Iterable[str] | None) -> Iterator[None]:
         _allowed.reset(reset)
 
 
+def scope_from_codes(codes: Iterable[str]) -> frozenset[str] | None:
+    """A user's scope from their scope rows: `None` (every TPA) when they have none."""
+    return frozenset(codes) or None
+
+
 def in_scope(code: object) -> bool:
     allowed = _allowed.get()
     return allowed is None or (isinstance(code, str) and code.upper() in allowed)
