@@ -140,7 +140,7 @@ class EmbeddedBackend(Backend):
 
     def __init__(
         self, directory: Path, database: str, stage_dir: Path, inject_latency_ms: float = 0.0,
-        memory_limit: str = "1GB", threads: int = 2,
+        memory_limit: str = "512MB", threads: int = 2,
     ) -> None:  # fmt: skip
         self.directory = directory
         self.memory_limit, self.threads = memory_limit, threads
