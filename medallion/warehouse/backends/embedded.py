@@ -22,7 +22,17 @@ from sqlglot import exp
 
 from ..errors import QueryError, WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES
-from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
+from .base import (
+    SEARCH_SEPARATOR,
+    Backend,
+    BackendInfo,
+    DelimitedSource,
+    DocumentSource,
+    Params,
+    Result,
+    Row,
+    StageFile,
+)
 
 warnings.filterwarnings("ignore", message=".*Arrow output.*")
 warnings.filterwarnings("ignore", module="fakesnow")
@@ -371,9 +381,13 @@ class EmbeddedBackend(Backend):
         column_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in column_names) + "}"
         record = "json_object(" + ", ".join(f"?, {c}" for c in column_names) + ")"
         constants = list(source.constants)
-        target_columns = [json_column, row_number_column, *constants]
+        searched = source.search_indexes()
+        search = [source.search_column] if searched and source.search_column else []
+        target_columns = [json_column, row_number_column, *constants, *search]
         placeholders = ", ".join("?" for _ in constants)
         select_constants = f", {placeholders}" if constants else ""
+        if search:
+            select_constants += ", lower(concat_ws(?, " + ", ".join(column_names[i] for i in searched) + "))"
         encoding = "latin-1" if source.encoding == "latin-1" else "utf-8"
         sql = (
             f"INSERT INTO {self._qualified(table)} ({', '.join(target_columns)}) "
@@ -382,7 +396,8 @@ class EmbeddedBackend(Backend):
             f"{column_types}, encoding = ?, strict_mode = true, null_padding = false, "
             "ignore_errors = false, auto_detect = false, parallel = false)"
         )
-        params: list[Any] = [*source.headers, *source.constants.values(), str(file_path), source.delimiter, encoding]
+        params: list[Any] = [*source.headers, *source.constants.values(), *([SEARCH_SEPARATOR] if search else [])]
+        params += [str(file_path), source.delimiter, encoding]
         self._simulate_remote_latency(raw)
         result = raw.duck.execute(sql, params).fetchall()
         return int(result[0][0]) if result else 0

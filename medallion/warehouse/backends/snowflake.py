@@ -11,7 +11,17 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES, string_literal
-from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
+from .base import (
+    SEARCH_SEPARATOR,
+    Backend,
+    BackendInfo,
+    DelimitedSource,
+    DocumentSource,
+    Params,
+    Result,
+    Row,
+    StageFile,
+)
 
 T = TypeVar("T")
 STAGE_SCHEMA = "OPS"
@@ -274,7 +284,13 @@ class SnowflakeBackend(Backend):
             + ")"
         )
         constants = "".join(f", {_literal(value)}" for value in source.constants.values())
-        target_columns = ", ".join([json_column, row_number_column, *source.constants])
+        searched = source.search_indexes()
+        search = [source.search_column] if searched and source.search_column else []
+        if search:
+            # || NVL LOWER: functions COPY transformations accept (CONCAT_WS is not among them)
+            values = f" || {string_literal(SEARCH_SEPARATOR)} || ".join(f"NVL(${index + 1}, '')" for index in searched)
+            constants += f", LOWER({values})"
+        target_columns = ", ".join([json_column, row_number_column, *source.constants, *search])
         delimiter = string_literal(source.delimiter)
         encoding = "ISO-8859-1" if source.encoding == "latin-1" else "UTF8"
         # Byte-faithful: Snowflake's defaults would turn \\N into NULL and drop unquoted backslashes.
