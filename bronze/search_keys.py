@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from medallion.warehouse.backends.base import SEARCH_SEPARATOR
+from medallion.warehouse import DelimitedSource
 
 SEARCH_COLUMN = '"SEARCH_KEYS"'
 KEY_WORDS = frozenset(
@@ -42,4 +42,5 @@ def search_text(record: Mapping[str, Any]) -> str | None:
     fields = key_fields(record)
     if not fields:
         return None
-    return SEARCH_SEPARATOR.join("" if record.get(field) is None else str(record[field]) for field in fields).lower()
+    values = ("" if record.get(field) is None else str(record[field]) for field in fields)
+    return DelimitedSource.SEARCH_SEPARATOR.join(values).lower()

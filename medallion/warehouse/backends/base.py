@@ -3,7 +3,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 Params = Sequence[Any] | None
 Row = dict[str, Any]
@@ -37,6 +37,7 @@ class DelimitedSource:
     constants: dict[str, Any] = field(default_factory=dict)
     search_column: str | None = None
     """Filled with the lowercased values of `search_headers`, joined by SEARCH_SEPARATOR (text search reads it)."""
+    SEARCH_SEPARATOR: ClassVar[str] = " | "
     search_headers: tuple[str, ...] = ()
 
     def search_indexes(self) -> list[int]:
@@ -44,9 +45,6 @@ class DelimitedSource:
         if self.search_column is None:
             return []
         return [index for index, header in enumerate(self.headers) if header in self.search_headers]
-
-
-SEARCH_SEPARATOR = " | "
 
 
 @dataclass(frozen=True)

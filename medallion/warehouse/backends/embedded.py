@@ -22,17 +22,7 @@ from sqlglot import exp
 
 from ..errors import QueryError, WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES
-from .base import (
-    SEARCH_SEPARATOR,
-    Backend,
-    BackendInfo,
-    DelimitedSource,
-    DocumentSource,
-    Params,
-    Result,
-    Row,
-    StageFile,
-)
+from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
 
 warnings.filterwarnings("ignore", message=".*Arrow output.*")
 warnings.filterwarnings("ignore", module="fakesnow")
@@ -396,7 +386,11 @@ class EmbeddedBackend(Backend):
             f"{column_types}, encoding = ?, strict_mode = true, null_padding = false, "
             "ignore_errors = false, auto_detect = false, parallel = false)"
         )
-        params: list[Any] = [*source.headers, *source.constants.values(), *([SEARCH_SEPARATOR] if search else [])]
+        params: list[Any] = [
+            *source.headers,
+            *source.constants.values(),
+            *([source.SEARCH_SEPARATOR] if search else []),
+        ]
         params += [str(file_path), source.delimiter, encoding]
         self._simulate_remote_latency(raw)
         result = raw.duck.execute(sql, params).fetchall()

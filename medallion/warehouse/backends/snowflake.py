@@ -11,17 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import QueryError, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from ..identifiers import STAGES, string_literal
-from .base import (
-    SEARCH_SEPARATOR,
-    Backend,
-    BackendInfo,
-    DelimitedSource,
-    DocumentSource,
-    Params,
-    Result,
-    Row,
-    StageFile,
-)
+from .base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Result, Row, StageFile
 
 T = TypeVar("T")
 STAGE_SCHEMA = "OPS"
@@ -288,7 +278,8 @@ class SnowflakeBackend(Backend):
         search = [source.search_column] if searched and source.search_column else []
         if search:
             # || NVL LOWER: functions COPY transformations accept (CONCAT_WS is not among them)
-            values = f" || {string_literal(SEARCH_SEPARATOR)} || ".join(f"NVL(${index + 1}, '')" for index in searched)
+            separator = f" || {string_literal(source.SEARCH_SEPARATOR)} || "
+            values = separator.join(f"NVL(${index + 1}, '')" for index in searched)
             constants += f", LOWER({values})"
         target_columns = ", ".join([json_column, row_number_column, *source.constants, *search])
         delimiter = string_literal(source.delimiter)
