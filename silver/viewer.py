@@ -47,7 +47,8 @@ class Selection:
 
 
 async def page(tpa: object, table: object, browse: Browse, limit: int, offset: int) -> dict[str, Any]:
-    """The S12 envelope: rows keyed in table column order, newest record first unless another sort is asked."""
+    """The Silver data envelope: rows keyed in table column order, newest record first unless another sort is
+    asked."""
     selection = await select(tpa, table, browse)
     if selection.order is not None:
         total, rows = await _sorted_page(selection, limit, offset)
