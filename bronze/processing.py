@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from bronze import formats, layouts, parsing, x12
+from bronze import formats, layouts, parsing, search_keys, x12
 from bronze.parsing import BadFile
 from bronze.queue import (
     HEARTBEATS,
@@ -328,7 +328,12 @@ async def _load_delimited(
     tx: Transaction, entry: dict[str, Any], layout: parsing.DelimitedLayout, content_hash: str
 ) -> int:
     source = DelimitedSource(
-        layout.headers, layout.delimiter, layout.encoding, constants=_constants(entry, "CSV", content_hash)
+        layout.headers,
+        layout.delimiter,
+        layout.encoding,
+        constants=_constants(entry, "CSV", content_hash),
+        search_column=search_keys.SEARCH_COLUMN,
+        search_headers=search_keys.key_fields(layout.headers),
     )
     return await tx.load_staged_as_json(
         RAW_TABLE,
@@ -382,9 +387,11 @@ async def _load_records(
     loaded = 0
     while (batch := await in_file_thread(next, batches, None)) is not None:
         sheet, records = batch
-        rows = [(*constants, sheet, number, record, *trailer) for number, record in records]
+        rows = [
+            (*constants, sheet, number, record, *trailer, search_keys.search_text(record)) for number, record in records
+        ]
         loaded += await tx.insert_rows(
-            RAW_TABLE, RECORD_COLUMNS, rows, json_columns=['"RAW_DATA"'],
+            RAW_TABLE, [*RECORD_COLUMNS, search_keys.SEARCH_COLUMN], rows, json_columns=['"RAW_DATA"'],
             timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
         )  # fmt: skip
         await progress.advance(loaded)

@@ -34,7 +34,7 @@ WAREHOUSE_LOGIN_TIMEOUT = env.float("WAREHOUSE_LOGIN_TIMEOUT", default=30.0)
 WAREHOUSE_CONNECTION_MAX_AGE = env.float("WAREHOUSE_CONNECTION_MAX_AGE", default=3600.0)
 WAREHOUSE_INJECT_LATENCY_MS = env.float("WAREHOUSE_INJECT_LATENCY_MS", default=0.0)
 # The embedded engine's memory and worker threads, so that one large load cannot take the web process's memory.
-WAREHOUSE_MEMORY_LIMIT = env.str("WAREHOUSE_MEMORY_LIMIT", default="1GB")
+WAREHOUSE_MEMORY_LIMIT = env.str("WAREHOUSE_MEMORY_LIMIT", default="512MB")
 if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", WAREHOUSE_MEMORY_LIMIT, re.IGNORECASE):
     raise ImproperlyConfigured("WAREHOUSE_MEMORY_LIMIT must look like 512MB or 2GB")
 WAREHOUSE_THREADS = max(1, min(env.int("WAREHOUSE_THREADS", default=2), os.cpu_count() or 1))
