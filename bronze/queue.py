@@ -10,15 +10,15 @@ from typing import Any
 
 from django.conf import settings
 
-from bronze.filters import in_list, tpa_filter, where_clause
 from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
 from bronze.raw import RAW_NAMESPACE
 from medallion import audit, events, stream
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.errors import conflict, not_found, validation_error
-from medallion.scope import in_scope
+from medallion.scope import in_scope, tpa_filter
 from medallion.warehouse import Transaction, identifiers, warehouse
+from medallion.warehouse.sql import Sql, in_, where
 from tpa.services import list_tpas, require_active_tpa
 
 QUEUE = "BRONZE.FILE_PROCESSING_QUEUE"
@@ -77,13 +77,13 @@ def checked_file_name(value: object) -> str:
 # --------------------------------------------------------------------------- queue reads
 
 
-def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> tuple[str, list[Any]]:
-    conditions = tpa_filter(tpa)
+def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> Sql:
+    conditions = [tpa_filter(tpa)]
     if statuses:
-        conditions.append(in_list("STATUS", statuses))
+        conditions.append(in_("STATUS", statuses))
     if file_type:
-        conditions.append(("FILE_TYPE = ?", (file_type,)))
-    return where_clause(conditions)
+        conditions.append(Sql("FILE_TYPE = ?", (file_type,)))
+    return where(conditions)
 
 
 async def list_queue(
@@ -93,29 +93,29 @@ async def list_queue(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = _queue_where(tpa, statuses, file_type)
     columns = ", ".join(f"q.{column.strip()}" for column in QUEUE_COLUMNS.split(","))
     return await warehouse().fetch_all(
-        f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
-        f"ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC {identifiers.limit(limit, offset)}",
-        (_lease_expired_before(), *params),
+        Sql(
+            f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} ",
+            (_lease_expired_before(),),
+        )
+        + _queue_where(tpa, statuses, file_type)
+        + f" ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC {identifiers.limit(limit, offset)}"
     )
 
 
 async def queue_total(tpa: str | None = None, statuses: list[str] | None = None, file_type: str | None = None) -> int:
-    where, params = _queue_where(tpa, statuses, file_type)
-    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {QUEUE} {where}", params)
+    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {QUEUE} " + _queue_where(tpa, statuses, file_type))
     return int(row["N"]) if row else 0
 
 
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def status_summary(tpa: str | None = None) -> list[dict[str, Any]]:
-    where, params = where_clause(tpa_filter(tpa))
     return await warehouse().fetch_all(
         "SELECT TPA, STATUS, COUNT(*) AS FILE_COUNT, COALESCE(SUM(FILE_SIZE_BYTES), 0) AS TOTAL_BYTES, "
-        f"MIN(DISCOVERED_TIMESTAMP) AS OLDEST_FILE, MAX(DISCOVERED_TIMESTAMP) AS NEWEST_FILE FROM {QUEUE} {where} "
-        "GROUP BY TPA, STATUS ORDER BY TPA, STATUS",
-        params,
+        f"MIN(DISCOVERED_TIMESTAMP) AS OLDEST_FILE, MAX(DISCOVERED_TIMESTAMP) AS NEWEST_FILE FROM {QUEUE} "
+        + where([tpa_filter(tpa)])
+        + " GROUP BY TPA, STATUS ORDER BY TPA, STATUS"
     )
 
 

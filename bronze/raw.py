@@ -1,14 +1,14 @@
 """Raw records: the loaded rows of every file, their counts and statistics, and the source fields they carry."""
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 
-from bronze.filters import tpa_filter, where_clause
 from medallion.caching import cached
+from medallion.scope import tpa_filter
 from medallion.warehouse import identifiers, warehouse
+from medallion.warehouse.sql import Sql, where
 from tpa.services import get_tpa
 
 RAW = "BRONZE.RAW_DATA_TABLE"
@@ -19,13 +19,13 @@ FIELD_PROFILE_RECORDS = 10000
 FIELD_SAMPLE_VALUES = 5
 
 
-def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[tuple[str, Sequence[Any]]]:
-    conditions = tpa_filter(tpa)
+def _raw_where(tpa: str | None, file_name: str | None, search: str | None) -> Sql:
+    conditions = [tpa_filter(tpa)]
     if file_name:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
+        conditions.append(Sql("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
     if search:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(TO_JSON(RAW_DATA))) > 0", (search,)))
-    return conditions
+        conditions.append(Sql("POSITION(LOWER(?) IN LOWER(TO_JSON(RAW_DATA))) > 0", (search,)))
+    return where(conditions)
 
 
 @cached(RAW_NAMESPACE, ttl=60)
@@ -36,11 +36,10 @@ async def raw_records(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = where_clause(_raw_conditions(tpa, file_name, search))
     rows = await warehouse().fetch_all(
-        f"SELECT {RAW_COLUMNS} FROM {RAW} {where} "
-        f"ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID {identifiers.limit(limit, offset)}",
-        params,
+        f"SELECT {RAW_COLUMNS} FROM {RAW} "
+        + _raw_where(tpa, file_name, search)
+        + f" ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID {identifiers.limit(limit, offset)}"
     )
     for row in rows:
         row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]
@@ -49,18 +48,16 @@ async def raw_records(
 
 @cached(RAW_NAMESPACE, ttl=60)
 async def raw_count(tpa: str | None = None, file_name: str | None = None, search: str | None = None) -> int:
-    where, params = where_clause(_raw_conditions(tpa, file_name, search))
-    return int(await warehouse().fetch_value(f"SELECT COUNT(*) AS N FROM {RAW} {where}", params) or 0)
+    query = f"SELECT COUNT(*) AS N FROM {RAW} " + _raw_where(tpa, file_name, search)
+    return int(await warehouse().fetch_value(query) or 0)
 
 
 @cached(RAW_NAMESPACE, ttl=60)
 async def raw_stats(tpa: str | None = None) -> dict[str, Any]:
-    where, params = where_clause(tpa_filter(tpa))
     row = await warehouse().fetch_one(
         "SELECT COUNT(*) AS TOTAL_ROWS, COUNT(DISTINCT TPA || '/' || FILE_NAME) AS TOTAL_FILES, "
         "COUNT(DISTINCT TPA) AS TOTAL_TPAS, MIN(LOAD_TIMESTAMP) AS EARLIEST_LOAD, "
-        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} {where}",
-        params,
+        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} " + where([tpa_filter(tpa)])
     )
     row = row or {}
     return {
