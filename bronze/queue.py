@@ -194,12 +194,11 @@ async def _requeue(
     user: str | None,
 ) -> int:
     if existing is None:
-        await tx.execute(
-            f"INSERT INTO {QUEUE} (FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, CONTENT_HASH, STATUS, "
-            "DISCOVERED_TIMESTAMP, RETRY_COUNT, UPLOADED_BY) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 0, ?)",
-            (path, tpa, file_type, size, sha256, utc_now(), user),
-        )
-        return int(await tx.fetch_value(f"SELECT MAX(QUEUE_ID) AS ID FROM {QUEUE} WHERE FILE_NAME = ?", (path,)))
+        entry = {
+            "FILE_NAME": path, "TPA": tpa, "FILE_TYPE": file_type, "FILE_SIZE_BYTES": size, "CONTENT_HASH": sha256,
+            "STATUS": "PENDING", "DISCOVERED_TIMESTAMP": utc_now(), "RETRY_COUNT": 0, "UPLOADED_BY": user,
+        }  # fmt: skip
+        return await tx.insert(QUEUE, entry, id_column="QUEUE_ID")
     changed = await tx.execute(
         f"UPDATE {QUEUE} SET STATUS = 'PENDING', FILE_TYPE = ?, FILE_SIZE_BYTES = ?, CONTENT_HASH = ?, "
         "DISCOVERED_TIMESTAMP = ?, PROCESSING_STARTED = NULL, PROCESSED_TIMESTAMP = NULL, ERROR_MESSAGE = NULL, "

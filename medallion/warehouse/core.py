@@ -2,7 +2,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from .backends.base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Row, StageFile
 from .errors import WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from .pool import ConnectionPool, PooledConnection
-from .sql import Query, statement
+from .sql import Query, insert_into, inserted_id, statement
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -76,6 +76,11 @@ class Queries:
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]], *, timeout: float | None = None) -> int:
         backend = self.warehouse.backend
         return await self._run(lambda raw: backend.execute_many(raw, sql, rows), timeout)
+
+    async def insert(self, table: str, row: Mapping[str, Any], *, id_column: str) -> int:
+        """One row from a dict of column values (or `Sql` expressions); returns the IDENTITY id it was given."""
+        await self.execute(insert_into(table, row))
+        return int(await self.fetch_value(inserted_id(table, row, id_column)))
 
     async def insert_rows(
         self,
@@ -173,6 +178,11 @@ class Warehouse(Queries):
             finally:
                 self._release(lease)
         raise AssertionError("unreachable")
+
+    async def insert(self, table: str, row: Mapping[str, Any], *, id_column: str) -> int:
+        """On one connection: the id is read back within the inserting transaction."""
+        async with self.transaction() as tx:
+            return await tx.insert(table, row, id_column=id_column)
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, timeout: float | None = None) -> AsyncIterator[Transaction]:

@@ -3,11 +3,12 @@ Values go in only as parameters; identifiers are validated and quoted by `identi
 text; LIMIT and OFFSET are inline integers from `identifiers.limit` (Snowflake binds no row count). The door's
 fetch and execute methods take a fragment in place of text and parameters."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .backends.base import Params
+from .identifiers import quote
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,29 @@ def in_(column: str, values: Sequence[Any]) -> Sql:
     if not values:
         return Sql("1 = 0")
     return Sql(f"{column} IN ({', '.join('?' for _ in values)})", tuple(values))
+
+
+def bound(value: Any) -> Sql:
+    """A value as a bound parameter; a fragment (an expression such as `PARSE_JSON(?)`) as it is."""
+    return value if isinstance(value, Sql) else Sql("?", (value,))
+
+
+def insert_into(table: str, row: Mapping[str, Any]) -> Sql:
+    """The INSERT of one row: column -> value, or a fragment such as `PARSE_JSON(?)` (Snowflake takes no function
+    call in VALUES, hence INSERT ... SELECT)."""
+    columns = ", ".join(quote(column) for column in row)
+    return f"INSERT INTO {quote(*table.split('.'))} ({columns}) SELECT " + join(", ", map(bound, row.values()))
+
+
+def inserted_id(table: str, row: Mapping[str, Any], id_column: str) -> Sql:
+    """The IDENTITY id of a row just inserted, read on the inserting transaction: Snowflake returns no generated
+    id (no RETURNING), so it is the largest id among the rows with the same text and whole-number values."""
+    same = [
+        Sql(f"{quote(column)} IS NULL") if value is None else Sql(f"{quote(column)} = ?", (value,))
+        for column, value in row.items()
+        if value is None or (isinstance(value, str | int) and not isinstance(value, bool))
+    ]
+    return f"SELECT MAX({quote(id_column)}) FROM {quote(*table.split('.'))} " + where(same)
 
 
 def statement(query: Query, params: Params) -> tuple[str, Params]:
