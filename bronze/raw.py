@@ -1,16 +1,16 @@
 """Raw records: the loaded rows of every file, their counts and statistics, and the source fields they carry."""
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 
-from bronze.filters import tpa_filter, where_clause
 from medallion import keyset
 from medallion.caching import cached
 from medallion.keyset import Keyed
+from medallion.scope import tpa_filter
 from medallion.warehouse import identifiers, warehouse
+from medallion.warehouse.sql import Sql, where
 from tpa.services import get_tpa
 
 RAW = "BRONZE.RAW_DATA_TABLE"
@@ -21,14 +21,14 @@ FIELD_PROFILE_RECORDS = 10000
 FIELD_SAMPLE_VALUES = 5
 
 
-def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[tuple[str, Sequence[Any]]]:
-    conditions = tpa_filter(tpa)
+def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[Sql]:
+    conditions = [tpa_filter(tpa)]
     if file_name:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
+        conditions.append(Sql("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
     if search:
         # The key fields (bronze.search_keys); records loaded before SEARCH_KEYS existed by their JSON text.
-        conditions.append(("POSITION(LOWER(?) IN COALESCE(SEARCH_KEYS, LOWER(TO_JSON(RAW_DATA)))) > 0", (search,)))
-    return conditions
+        conditions.append(Sql("POSITION(LOWER(?) IN COALESCE(SEARCH_KEYS, LOWER(TO_JSON(RAW_DATA)))) > 0", (search,)))
+    return [condition for condition in conditions if condition.text]
 
 
 def _raw_listing(tpa: str | None, file_name: str | None, search: str | None) -> Keyed:
@@ -38,8 +38,8 @@ def _raw_listing(tpa: str | None, file_name: str | None, search: str | None) -> 
         RAW_COLUMNS,
         RAW,
         "RECORD_ID",
-        tuple(clause for clause, _ in conditions),
-        tuple(value for _, values in conditions for value in values),
+        tuple(condition.text for condition in conditions),
+        tuple(value for condition in conditions for value in condition.params),
         descending=not file_name,
     )
 
@@ -79,12 +79,10 @@ async def raw_count(tpa: str | None = None, file_name: str | None = None, search
 
 @cached(RAW_NAMESPACE, ttl=60)
 async def raw_stats(tpa: str | None = None) -> dict[str, Any]:
-    where, params = where_clause(tpa_filter(tpa))
     row = await warehouse().fetch_one(
         "SELECT COUNT(*) AS TOTAL_ROWS, COUNT(DISTINCT TPA || '/' || FILE_NAME) AS TOTAL_FILES, "
         "COUNT(DISTINCT TPA) AS TOTAL_TPAS, MIN(LOAD_TIMESTAMP) AS EARLIEST_LOAD, "
-        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} {where}",
-        params,
+        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} " + where([tpa_filter(tpa)])
     )
     row = row or {}
     return {

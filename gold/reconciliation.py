@@ -17,6 +17,7 @@ from medallion.errors import not_found, validation_error
 from medallion.scope import in_scope, visible
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
+from medallion.warehouse.sql import Sql
 from silver.claim_versions import VERSIONED_TABLES, VERSIONS
 from silver.transform_catalog import approved_mappings
 from silver.transform_sql import column_sources, converted
@@ -191,16 +192,18 @@ async def _raw_amount_sums(table: SilverTable) -> str:
 async def _add_gold(layers: dict[int, FileLayers], table: SilverTable, files: str, gold_filters: str) -> None:
     """Rows of the file that reach Gold's claims analytics and those its filters (or a missing service date)
     leave out."""
-    feed = included_feed(table, gold_filters)
     sums = "".join(
         f", SUM(IFF(m.INCLUDED, m.{column}, 0)) AS {name.upper()}"
         f", SUM(IFF(m.INCLUDED, 0, m.{column})) AS X_{name.upper()}"
         for name, column in AMOUNTS.items()
     )
     rows = await warehouse().fetch_all(
-        f"{feed.sql} SELECT r.QUEUE_ID, COUNT_IF(m.INCLUDED) AS N, COUNT_IF(NOT m.INCLUDED) AS X_N{sums} "
-        f"FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID WHERE r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID",
-        (*feed.params, files),
+        included_feed(table, gold_filters)
+        + Sql(
+            f" SELECT r.QUEUE_ID, COUNT_IF(m.INCLUDED) AS N, COUNT_IF(NOT m.INCLUDED) AS X_N{sums} "
+            f"FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID WHERE r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID",
+            (files,),
+        )
     )
     for row in rows:
         layer = layers[int(row["QUEUE_ID"])]

@@ -243,17 +243,11 @@ CLEANERS = {"transformation": clean_transformation_rule, "quality": clean_qualit
 async def create_rule(kind_name: str, body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
     kind = RULE_KINDS[kind_name]
     values = CLEANERS[kind_name](body)
-    columns = list(values)
     async with warehouse().transaction() as tx:
-        await tx.execute(
-            f"INSERT INTO {kind.table} ({', '.join(columns)}, CREATED_BY) "
-            f"VALUES ({', '.join('?' for _ in columns)}, ?)",
-            (*values.values(), user),
-        )
-        rule_id = await tx.fetch_value(f"SELECT MAX({kind.key}) FROM {kind.table}")
+        rule_id = await tx.insert(kind.table, {**values, "CREATED_BY": user}, id_column=kind.key)
         await audit.record(user, "CREATE", kind.entity, rule_id, tpa=values["TPA"], after=values, within=tx)
     await invalidate("gold")
-    return await get_rule(kind, int(rule_id))
+    return await get_rule(kind, rule_id)
 
 
 async def update_rule(kind_name: str, rule_id: int, body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:

@@ -79,15 +79,11 @@ async def create_subscription(body: dict[str, Any], *, user: str | None) -> dict
         raise validation_error("secret", "A webhook needs a signing secret of 16 to 200 characters.")
     threshold = _threshold(kind, body.get("threshold"))
     async with warehouse().transaction() as tx:
-        await tx.execute(
-            f"INSERT INTO {SUBSCRIPTIONS} (TPA, ALERT_KIND, CHANNEL, TARGET, SECRET, THRESHOLD, CREATED_BY) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (tpa, kind, channel, target, secret if channel == "WEBHOOK" else None, threshold, user),
-        )
-        subscription_id = await tx.fetch_value(
-            f"SELECT MAX(SUBSCRIPTION_ID) FROM {SUBSCRIPTIONS} WHERE TPA = ? AND ALERT_KIND = ? AND TARGET = ?",
-            (tpa, kind, target),
-        )
+        subscription = {
+            "TPA": tpa, "ALERT_KIND": kind, "CHANNEL": channel, "TARGET": target,
+            "SECRET": secret if channel == "WEBHOOK" else None, "THRESHOLD": threshold, "CREATED_BY": user,
+        }  # fmt: skip
+        subscription_id = await tx.insert(SUBSCRIPTIONS, subscription, id_column="SUBSCRIPTION_ID")
         after = {"tpa": tpa, "alert_kind": kind, "channel": channel, "target": target, "threshold": threshold}
         await audit.record(user, "CREATE", "ALERT_SUBSCRIPTION", subscription_id, after=after, within=tx)
     await invalidate(NAMESPACE)
