@@ -4,11 +4,10 @@ with their row counts and amounts. A row feeds Gold when it has a service date a
 from typing import Any
 
 from bronze.services import QUEUE, RAW
-from medallion.errors import validation_error
 from medallion.warehouse import warehouse
 from tpa.services import get_tpa
 
-from .feeds import CLAIM_TYPES, Fragment, SilverTable, claims_feed, discover
+from .feeds import Fragment, SilverTable, claims_feed, discover
 from .refresh import filter_rules, filters_for
 
 GOLD_TABLE = "CLAIMS_ANALYTICS"
@@ -32,10 +31,6 @@ async def gold_filters(tpa: str) -> str:
 
 async def cell_sources(tpa: str, year: int, month: int, claim_type: str | None = None) -> dict[str, Any]:
     code = (await get_tpa(tpa))["TPA_CODE"]
-    if not 1 <= month <= 12:
-        raise validation_error("month", "Use a month from 1 to 12.")
-    if claim_type is not None and claim_type.upper() not in CLAIM_TYPES:
-        raise validation_error("claim_type", f"Use one of {', '.join(CLAIM_TYPES)}.")
     wh = warehouse()
     sources = (await discover(wh, code)).get(code)
     filters = await gold_filters(code)

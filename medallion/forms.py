@@ -3,7 +3,7 @@ error shape. One field class per kind of value, so every view strips, treats bla
 text is stripped and a blank value counts as absent; a JSON value of the wrong type is refused, never coerced."""
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -47,25 +47,36 @@ class Text(forms.CharField):
         return super().to_python(value)
 
 
-class Integer(forms.IntegerField):
-    """A whole number (a JSON number or its digits as text), within `minimum`..`maximum`."""
+class _Ranged(forms.Field):
+    """A number (a JSON number or its digits as text, never a boolean) within `minimum`..`maximum`; one message for
+    both ends, so the range reads the same in every view."""
 
-    default_error_messages = {"required": REQUIRED, "invalid": "Must be an integer."}
-
-    def __init__(self, *, minimum: int = -MAX_INTEGER, maximum: int = MAX_INTEGER, **kwargs: Any) -> None:
+    def __init__(self, *, minimum: float, maximum: float, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
-        super().__init__(min_value=minimum, max_value=maximum, **kwargs)
+        super().__init__(min_value=minimum, max_value=maximum, **kwargs)  # type: ignore[call-arg]
         self.minimum, self.maximum = minimum, maximum
         self.validators = [self._in_range]
 
-    def to_python(self, value: Any) -> int | None:
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
-    def _in_range(self, value: int) -> None:
+    def _in_range(self, value: float) -> None:
         if not self.minimum <= value <= self.maximum:
-            raise ValidationError(f"Must be between {self.minimum} and {self.maximum}.", code="out_of_range")
+            low, high = (f"{end:g}" if isinstance(end, float) else str(end) for end in (self.minimum, self.maximum))
+            raise ValidationError(f"Must be between {low} and {high}.", code="out_of_range")
+
+
+class Integer(_Ranged, forms.IntegerField):
+    default_error_messages = {"required": REQUIRED, "invalid": "Must be an integer."}
+
+    def __init__(self, *, minimum: int = -MAX_INTEGER, maximum: int = MAX_INTEGER, **kwargs: Any) -> None:
+        super().__init__(minimum=minimum, maximum=maximum, **kwargs)
+
+
+class Number(_Ranged, forms.FloatField):
+    default_error_messages = {"required": REQUIRED, "invalid": "Must be a number."}
 
 
 class _Checkbox(forms.CheckboxInput):
@@ -109,16 +120,19 @@ class Choice(forms.ChoiceField):
         super().__init__(choices=labels, required=required, **kwargs)
         self.error_messages["invalid_choice"] = message or f"Must be one of {', '.join(names)}."
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         if value not in self.empty_values and not isinstance(value, str):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return super().to_python(value).strip().upper()
+        return super().to_python(value).strip().upper() or None
 
 
 class EdgeForm(forms.Form):
     """A form for one request's input: a JSON object, a query string or a page's form post (`posted=True`, where an
     unticked box sends nothing and so means false). `partial=True` (an update) keeps only the fields the input names.
     Rendered in a page, its fields carry the same constraints (required, maxlength, min/max, choices)."""
+
+    # Values for fields the input leaves out or blank (Django's `initial` only shows in an unbound form).
+    defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(
         self, data: Mapping[str, Any] | None = None, *, partial: bool = False, posted: bool = False, **kwargs: Any
@@ -130,6 +144,13 @@ class EdgeForm(forms.Form):
         if partial and data is not None:
             for name in set(self.fields) - set(data):
                 del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, value in self.defaults.items():
+            if name in self.fields and name not in self.errors and cleaned.get(name) is None:
+                cleaned[name] = value
+        return cleaned
 
     @classmethod
     def parse(cls, data: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -174,9 +174,3 @@ def boolean(
     if isinstance(value, str) and value.lower() in {"false", "0"}:
         return False
     raise validation_error(name, "Must be true or false.")
-
-
-def page_params(request: HttpRequest, default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int]:
-    limit = integer(request.GET, "limit", default=default_limit, minimum=1, maximum=max_limit)
-    offset = integer(request.GET, "offset", default=0, minimum=0, maximum=10**9)
-    return int(limit or default_limit), int(offset or 0)

@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from medallion.csv_export import csv_response
 from medallion.decorators import api
 from medallion.errors import validation_error
-from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
+from medallion.http import body_or_query, boolean, created, integer, json_object, text, username
+from medallion.paging import window
 from silver import (
     automap,
     claim_versions,
@@ -210,8 +211,8 @@ async def run_transform(request: HttpRequest) -> dict[str, Any]:
 
 @api("viewer")
 async def transform_history(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request, transform.HISTORY_LIMIT, 1000)
-    return await transform.history(request.GET.get("tpa"), request.GET.get("table_name"), limit, offset)
+    rows = window(request, transform.HISTORY_LIMIT, 1000)
+    return await transform.history(request.GET.get("tpa"), request.GET.get("table_name"), rows.limit, rows.offset)
 
 
 @api("viewer")
@@ -243,8 +244,8 @@ async def delete_rule(request: HttpRequest, rule_id: int) -> dict[str, Any]:
 @api("viewer")
 async def silver_data(request: HttpRequest) -> dict[str, Any]:
     tpa, table = _required_pair(request.GET)
-    limit, offset = page_params(request, 100, 5000)
-    return await viewer.page(tpa, table, forms.browse_options(request.GET), limit, offset)
+    rows = window(request, 100, 5000)
+    return await viewer.page(tpa, table, forms.browse_options(request.GET), rows.limit, rows.offset)
 
 
 @api("viewer")
@@ -296,15 +297,17 @@ async def quality_summary(request: HttpRequest) -> list[dict[str, Any]]:
 
 @api("viewer")
 async def quality_failures(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request, 100, 1000)
-    return await quality.failures(request.GET.get("tpa") or None, request.GET.get("table_name") or None, limit, offset)
+    rows = window(request, 100, 1000)
+    return await quality.failures(
+        request.GET.get("tpa") or None, request.GET.get("table_name") or None, rows.limit, rows.offset
+    )
 
 
 @api("viewer")
 async def quality_trends(request: HttpRequest) -> list[dict[str, Any]]:
     tpa = text(request.GET, "tpa", required=True, max_length=60)
-    limit, offset = page_params(request, 50, 1000)
-    return await quality.trends(tpa, request.GET.get("table_name") or None, limit, offset)
+    rows = window(request, 50, 1000)
+    return await quality.trends(tpa, request.GET.get("table_name") or None, rows.limit, rows.offset)
 
 
 @api("viewer")
@@ -318,9 +321,9 @@ async def quality_metrics(request: HttpRequest) -> dict[str, Any]:
 @api("viewer")
 async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
     tpa, table = _required_pair(request.GET)
-    limit, offset = page_params(request, 100, 1000)
+    rows = window(request, 100, 1000)
     return await quarantine.records(
-        tpa, table, quarantine.status_filter(request.GET.get("status") or None), limit, offset
+        tpa, table, quarantine.status_filter(request.GET.get("status") or None), rows.limit, rows.offset
     )
 
 
@@ -337,9 +340,11 @@ async def preview_expression(request: HttpRequest) -> dict[str, Any]:
 @api("viewer")
 async def flagged_records(request: HttpRequest) -> dict[str, Any]:
     tpa, table = _required_pair(request.GET)
-    limit, offset = page_params(request, 100, 1000)
+    rows = window(request, 100, 1000)
     rule_name = text(request.GET, "rule_name", max_length=200)
-    return await flags.records(tpa, table, rule_name, flags.action_filter(request.GET.get("action")), limit, offset)
+    return await flags.records(
+        tpa, table, rule_name, flags.action_filter(request.GET.get("action")), rows.limit, rows.offset
+    )
 
 
 @api("viewer")

@@ -23,7 +23,7 @@ def test_json_and_form_post_give_the_same_values():
 
 def test_blank_is_absent_and_an_unticked_box_is_false_only_in_a_page_post():
     assert Sample.parse({"name": "x", "count": "", "kind": " "}) == {
-        "name": "x", "count": None, "kind": "", "enabled": None
+        "name": "x", "count": None, "kind": None, "enabled": None
     }  # fmt: skip
     assert Sample.parse(QueryDict("name=x"), posted=True)["enabled"] is False
 

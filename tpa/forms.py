@@ -1,5 +1,6 @@
 """Input parsing for TPA views: the same forms read the API's JSON bodies and the TPA page's form posts."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -42,6 +43,16 @@ class TpaChangesForm(TpaForm):
     """An update names only what changes; a differing code is the service's to refuse (codes are permanent)."""
 
     tpa_code = Text(max_length=200)
+
+
+class TpaParamForm(EdgeForm):
+    """The TPA a request is about, as the other apps' views take it (`?tpa=` or a body's "tpa")."""
+
+    tpa = Text(max_length=100, required=True)
+
+
+def tpa_param(source: Mapping[str, Any]) -> str:
+    return TpaParamForm.parse(source)["tpa"]
 
 
 class ListFilterForm(EdgeForm):
