@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from bronze import services
-from medallion.forms import Choice, EdgeForm, Text
+from medallion.forms import Choice, EdgeForm, Text, use_one_of
 
 
 class StatusList(Text):
@@ -26,7 +26,7 @@ class StatusList(Text):
 class QueueFilterForm(EdgeForm):
     tpa = Text(max_length=100)
     status = StatusList()
-    file_type = Choice(services.FILE_TYPES, message=f"Use one of {', '.join(services.FILE_TYPES)}.")
+    file_type = Choice(services.FILE_TYPES, error_messages=use_one_of(services.FILE_TYPES))
 
 
 class RawFilterForm(EdgeForm):

@@ -17,7 +17,7 @@ from gold.rules import (
     TRANSFORMATION_RULE_TYPES,
     rule_variables,
 )
-from medallion.forms import Choice, EdgeForm, Flag, Integer, Number, Text
+from medallion.forms import Choice, EdgeForm, Flag, Integer, Number, Text, use_one_of
 from silver.expressions import ExpressionError, compile_expression
 from tpa.forms import TpaCode
 
@@ -118,7 +118,7 @@ class LineageCellForm(EdgeForm):
     tpa = Text(max_length=100, required=True)
     year = Integer(minimum=1900, maximum=2999, required=True)
     month = Integer(minimum=1, maximum=12, required=True)
-    claim_type = Choice(CLAIM_TYPES, message=f"Use one of {', '.join(CLAIM_TYPES)}.")
+    claim_type = Choice(CLAIM_TYPES, error_messages=use_one_of(CLAIM_TYPES))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from medallion.errors import ApiError
 from medallion.http import MAX_INTEGER
 
 REQUIRED = "This field is required."
+BETWEEN = "Must be between %(low)s and %(high)s."
 # Field failures the contract names with their own code (api.md's error catalogue); any other is validation_error.
 CONTRACT_CODES = frozenset(
     {
@@ -31,15 +32,33 @@ CONTRACT_CODES = frozenset(
 )
 
 
+def every_failure(message: str) -> dict[str, str]:
+    """`error_messages` that word every failure of a field alike (one instruction instead of several)."""
+    return dict.fromkeys(("required", "invalid", "not_text", "max_length", "out_of_range", "invalid_choice"), message)
+
+
+def use_one_of(names: Iterable[str]) -> dict[str, str]:
+    """`error_messages` for a `Choice` whose failure reads as an instruction (the older endpoints' wording)."""
+    return {"invalid_choice": f"Use one of {', '.join(names)}."}
+
+
 class Text(forms.CharField):
-    """A string, stripped; blank is absent. `max_length` is checked on the stripped value and rendered as maxlength."""
+    """A string, stripped (unless `strip=False`, for secrets); blank is absent. `max_length` is checked on the
+    stripped value and rendered as maxlength."""
 
-    default_error_messages = {"required": REQUIRED, "not_text": "Must be a string."}
+    default_error_messages = {
+        "required": REQUIRED,
+        "not_text": "Must be a string.",
+        "max_length": "Must be at most %(limit_value)d characters.",
+    }
 
-    def __init__(self, *, max_length: int, required: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, max_length: int, required: bool = False, placeholder: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("empty_value", None)
-        super().__init__(max_length=max_length, required=required, strip=True, **kwargs)
-        self.validators = [MaxLengthValidator(max_length, f"Must be at most {max_length} characters.")]
+        kwargs.setdefault("strip", True)
+        super().__init__(max_length=max_length, required=required, **kwargs)
+        self.validators = [MaxLengthValidator(max_length, self.error_messages["max_length"])]
+        if placeholder:
+            self.widget.attrs["placeholder"] = placeholder
 
     def to_python(self, value: Any) -> str | None:
         if value not in self.empty_values and not isinstance(value, str):
@@ -51,11 +70,13 @@ class _Ranged(forms.Field):
     """A number (a JSON number or its digits as text, never a boolean) within `minimum`..`maximum`; one message for
     both ends, so the range reads the same in every view."""
 
-    def __init__(self, *, minimum: float, maximum: float, **kwargs: Any) -> None:
+    def __init__(self, *, minimum: float, maximum: float, placeholder: str = "", **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         super().__init__(min_value=minimum, max_value=maximum, **kwargs)  # type: ignore[call-arg]
         self.minimum, self.maximum = minimum, maximum
         self.validators = [self._in_range]
+        if placeholder:
+            self.widget.attrs["placeholder"] = placeholder
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, bool):
@@ -65,18 +86,19 @@ class _Ranged(forms.Field):
     def _in_range(self, value: float) -> None:
         if not self.minimum <= value <= self.maximum:
             low, high = (f"{end:g}" if isinstance(end, float) else str(end) for end in (self.minimum, self.maximum))
-            raise ValidationError(f"Must be between {low} and {high}.", code="out_of_range")
+            raise ValidationError(self.error_messages["out_of_range"], "out_of_range", {"low": low, "high": high})
 
 
 class Integer(_Ranged, forms.IntegerField):
-    default_error_messages = {"required": REQUIRED, "invalid": "Must be an integer."}
+    default_error_messages = {"required": REQUIRED, "invalid": "Must be an integer.", "out_of_range": BETWEEN}
 
     def __init__(self, *, minimum: int = -MAX_INTEGER, maximum: int = MAX_INTEGER, **kwargs: Any) -> None:
         super().__init__(minimum=minimum, maximum=maximum, **kwargs)
+        self.widget.attrs.pop("step", None)
 
 
 class Number(_Ranged, forms.FloatField):
-    default_error_messages = {"required": REQUIRED, "invalid": "Must be a number."}
+    default_error_messages = {"required": REQUIRED, "invalid": "Must be a number.", "out_of_range": BETWEEN}
 
 
 class _Checkbox(forms.CheckboxInput):
@@ -113,12 +135,14 @@ class Choice(forms.ChoiceField):
     default_error_messages = {"required": REQUIRED}
 
     def __init__(
-        self, choices: Iterable[str] | Mapping[str, str], *, required: bool = False, message: str = "", **kwargs: Any
+        self, choices: Iterable[str] | Mapping[str, str], *, required: bool = False, blank: str = "", **kwargs: Any
     ) -> None:
         names = tuple(choices)
         labels = [(name, f"{name}: {choices[name]}" if isinstance(choices, Mapping) else name) for name in names]
-        super().__init__(choices=labels, required=required, **kwargs)
-        self.error_messages["invalid_choice"] = message or f"Must be one of {', '.join(names)}."
+        if blank:
+            labels.insert(0, ("", blank))
+        messages = {"invalid_choice": f"Must be one of {', '.join(names)}.", **kwargs.pop("error_messages", {})}
+        super().__init__(choices=labels, required=required, error_messages=messages, **kwargs)
 
     def to_python(self, value: Any) -> str | None:
         if value not in self.empty_values and not isinstance(value, str):

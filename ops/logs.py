@@ -252,22 +252,17 @@ async def _error_row(error_id: int) -> dict[str, Any]:
     return row
 
 
-def _resolution_status(value: object) -> str:
-    if not isinstance(value, str) or value.strip().upper() not in RESOLUTION_STATUSES:
-        raise validation_error("resolution_status", f"Must be one of {', '.join(RESOLUTION_STATUSES)}.")
-    return value.strip().upper()
-
-
-async def update_error_resolution(error_id: int, changes: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
-    """Move an error through UNRESOLVED / INVESTIGATING / RESOLVED with notes; records who and when."""
-    status = _resolution_status(changes.get("resolution_status"))
-    notes = text(changes, "resolution_notes", max_length=4000)
+async def update_error_resolution(
+    error_id: int, resolution_status: str, resolution_notes: str | None, *, user: str | None
+) -> dict[str, Any]:
+    """Move an error through UNRESOLVED / INVESTIGATING / RESOLVED with notes (None keeps the current notes);
+    records who and when."""
     current = await _error_row(error_id)
     now = utc_now()
-    resolved: tuple[str | None, datetime | None] = (user, now) if status == "RESOLVED" else (None, None)
+    resolved: tuple[str | None, datetime | None] = (user, now) if resolution_status == "RESOLVED" else (None, None)
     updated = {
-        "RESOLUTION_STATUS": status,
-        "RESOLUTION_NOTES": current["RESOLUTION_NOTES"] if notes is None else notes,
+        "RESOLUTION_STATUS": resolution_status,
+        "RESOLUTION_NOTES": current["RESOLUTION_NOTES"] if resolution_notes is None else resolution_notes,
         "RESOLVED_BY": resolved[0],
         "RESOLVED_AT": resolved[1],
         "STATUS_CHANGED_BY": user,

@@ -144,3 +144,20 @@ async def test_the_alert_step_never_raises(monkeypatch):
     monkeypatch.setattr(alerts, "detect", broken)
     monkeypatch.setattr(alerts, "_last_scan", 0.0)
     assert await alerts.run_alerts() is False
+
+
+async def test_the_alerts_page_saves_and_deletes_through_one_url_per_action(admin_client, tpa):
+    page = (await admin_client.get("/operations/alerts")).content.decode()
+    assert 'action="/operations/alerts/expectations"' in page and 'name="day" min="1" max="28"' in page
+    saved = await admin_client.post(
+        "/operations/alerts/expectations", {"tpa": tpa, "file_kind": " DENTAL ", "cadence": "monthly", "day": "3"}
+    )
+    assert saved.status_code == 302 and saved["Location"] == "/operations/alerts"
+    listed = (await admin_client.get(f"/api/ops/expectations?tpa={tpa}")).json()
+    assert [(e["file_kind"], e["cadence"]) for e in listed] == [("DENTAL", "monthly by day 3")]
+    refused = await admin_client.post(
+        "/operations/alerts/expectations", {"tpa": tpa, "file_kind": "X", "cadence": "WEEKLY"}, follow=True
+    )
+    assert "weekday: Use one of Monday" in refused.content.decode()
+    await admin_client.post("/operations/alerts/expectations/delete", {"tpa": tpa, "file_kind": "DENTAL"})
+    assert (await admin_client.get(f"/api/ops/expectations?tpa={tpa}")).json() == []

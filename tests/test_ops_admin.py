@@ -184,11 +184,9 @@ async def test_task_page_actions_are_audited(admin_client):
     try:
         page = await admin_client.get("/operations/tasks?layer=GOLD")
         assert name in page.content.decode()
-        response = await admin_client.post("/operations/tasks?layer=GOLD", {"action": "suspend", "task_name": name})
-        assert response.status_code == 302
-        response = await admin_client.post(
-            "/operations/tasks?layer=GOLD", {"action": "schedule", "task_name": name, "schedule": "every day"}
-        )
+        response = await admin_client.post(f"/operations/tasks/{name}/suspend?layer=GOLD")
+        assert response.status_code == 302 and response["Location"] == "/operations/tasks?layer=GOLD"
+        response = await admin_client.post(f"/operations/tasks/{name}/schedule?layer=GOLD", {"schedule": "every day"})
         assert response.status_code == 302
         listed = (await admin_client.get("/api/gold/tasks")).json()
         task = next(t for t in listed if t["name"] == name)

@@ -3,7 +3,6 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
 
 from medallion.forms import Choice, EdgeForm, Flag, Text
@@ -15,8 +14,8 @@ class TpaCode(Text):
     """A TPA code in any case, answered in capitals (the stored spelling)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        attrs = {"pattern": "[A-Za-z0-9_]{1,50}", "placeholder": "CODE"}
-        super().__init__(max_length=50, widget=forms.TextInput(attrs=attrs), **kwargs)
+        super().__init__(max_length=50, placeholder="CODE", **kwargs)
+        self.widget.attrs["pattern"] = "[A-Za-z0-9_]{1,50}"
 
     def clean(self, value: Any) -> str | None:
         code = super().clean(value)
@@ -28,14 +27,10 @@ class TpaCode(Text):
             raise ValidationError("Use 1-50 letters, digits or underscores.", code="invalid") from None
 
 
-def _placeholder(text: str) -> forms.TextInput:
-    return forms.TextInput(attrs={"placeholder": text})
-
-
 class TpaForm(EdgeForm):
     tpa_code = TpaCode(required=True)
-    tpa_name = Text(max_length=200, required=True, widget=_placeholder("Display name"))
-    tpa_description = Text(max_length=500, widget=_placeholder("Description (optional)"))
+    tpa_name = Text(max_length=200, required=True, placeholder="Display name")
+    tpa_description = Text(max_length=500, placeholder="Description (optional)")
     active = Flag()
 
 
@@ -53,6 +48,11 @@ class TpaParamForm(EdgeForm):
 
 def tpa_param(source: Mapping[str, Any]) -> str:
     return TpaParamForm.parse(source)["tpa"]
+
+
+def tpa_filter(source: Mapping[str, Any]) -> str | None:
+    """An optional `tpa` (None: every TPA)."""
+    return TpaParamForm.parse(source, partial=True).get("tpa")
 
 
 class ListFilterForm(EdgeForm):
