@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from medallion.decorators import api
 from medallion.http import accepted, created, json_object, username
 from ops import alerts, cadence, logs, scheduler, schema_check, tasks
-from ops.forms import DaysForm, DeliveriesForm, ExpectationForm, ResolutionForm, SubscriptionForm
+from ops.forms import DaysForm, DeliveriesForm, ExpectationForm, ResolutionForm, SubscriptionForm, log_query
 from tpa.forms import tpa_filter, tpa_param
 
 
@@ -40,7 +40,7 @@ async def run_task(request: HttpRequest, task_name: str) -> HttpResponse:
 
 @api("admin")
 async def read_log(request: HttpRequest, log: str) -> list[dict[str, object]]:
-    return await logs.fetch_log(logs.log_query(log, request.GET))
+    return await logs.fetch_log(log_query(log, request.GET))
 
 
 @api("admin")

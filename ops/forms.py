@@ -1,11 +1,14 @@
 """Input parsing for the operations views: the same forms read the API's JSON bodies and the pages' form posts."""
 
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from croniter import croniter
 from django import forms
 
 from medallion.forms import Choice, EdgeForm, Integer, Number, Text, every_failure
+from medallion.paging import MAX_OFFSET
 from ops import alerts, logs
 from ops.cadence import CADENCES, WEEKDAYS, Expectation, cadence_of
 
@@ -96,6 +99,33 @@ class SubscriptionForm(EdgeForm):
 class ResolutionForm(EdgeForm):
     resolution_status = Choice(logs.RESOLUTION_STATUSES, required=True)
     resolution_notes = Text(max_length=4000)
+
+
+@cache
+def _log_form(log: str) -> type[EdgeForm]:
+    spec = logs.LOGS[log]
+    fields: dict[str, forms.Field] = {
+        flt.param: Integer(minimum=0, maximum=MAX_OFFSET)
+        if flt.match == "at_least"
+        else Choice(flt.choices)
+        if flt.choices
+        else Text(max_length=500)
+        for flt in spec.filters
+    }
+    fields |= {
+        "days": Integer(minimum=1, maximum=spec.max_days),
+        "limit": Integer(minimum=1, maximum=1000),
+        "offset": Integer(minimum=0, maximum=MAX_OFFSET),
+    }
+    return type(f"{log.title()}LogForm", (EdgeForm,), {**fields, "defaults": {"days": 7, "limit": 100, "offset": 0}})
+
+
+def log_query(log: str, source: Mapping[str, Any]) -> logs.LogQuery:
+    """One log's filters, window and page from a query string (422 naming the first bad value)."""
+    values = _log_form(log).parse(source)
+    window = {key: values.pop(key) for key in ("days", "limit", "offset")}
+    filters = {name: value for name, value in values.items() if value is not None}
+    return logs.LogQuery(log, filters, **window)
 
 
 class DaysForm(EdgeForm):

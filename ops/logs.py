@@ -1,16 +1,14 @@
 """Reading the OPS logs and the audit trail (L1-L6), and the error resolution workflow."""
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from medallion import audit
 from medallion.clock import days_ago, utc_now
-from medallion.errors import not_found, validation_error
+from medallion.errors import not_found
 from medallion.events import application_log, error_log, file_processing_log
-from medallion.http import integer, text
 from medallion.middleware import api_request_log
 from medallion.warehouse import identifiers, warehouse
 
@@ -151,28 +149,6 @@ class LogQuery:
     days: int
     limit: int
     offset: int
-
-
-def _filter_value(source: Mapping[str, Any], flt: Filter) -> Any:
-    if flt.match == "at_least":
-        return integer(source, flt.param, minimum=0, maximum=10**9)
-    value = text(source, flt.param, max_length=500)
-    if value is not None and flt.choices and value.upper() not in flt.choices:
-        raise validation_error(flt.param, f"Must be one of {', '.join(flt.choices)}.")
-    return value
-
-
-def log_query(log: str, source: Mapping[str, Any], *, default_limit: int = 100) -> LogQuery:
-    """Validated filters, window and page for one log (422 validation_error on bad values)."""
-    spec = LOGS[log]
-    filters = {flt.param: _filter_value(source, flt) for flt in spec.filters}
-    return LogQuery(
-        log,
-        {name: value for name, value in filters.items() if value is not None},
-        int(integer(source, "days", default=7, minimum=1, maximum=spec.max_days) or 7),
-        int(integer(source, "limit", default=default_limit, minimum=1, maximum=1000) or default_limit),
-        int(integer(source, "offset", default=0, minimum=0, maximum=10**9) or 0),
-    )
 
 
 def _decoded(row: dict[str, Any], json_columns: tuple[str, ...]) -> dict[str, Any]:

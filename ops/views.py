@@ -16,7 +16,7 @@ from medallion.paging import pager
 from medallion.rendering import render_page
 from medallion.roles import has_role, role_of
 from ops import alerts, cadence, clear_data, logs, metrics, overview, scheduler, schema_check, tasks
-from ops.forms import ExpectationForm, ExpectationKeyForm, ResolutionForm, SubscriptionForm
+from ops.forms import ExpectationForm, ExpectationKeyForm, ResolutionForm, SubscriptionForm, log_query
 
 TASK_TABS = ("BRONZE", "SILVER", "GOLD", "OPS")
 LOG_TABS = {
@@ -125,7 +125,7 @@ def _label(column: str) -> str:
 async def _log_context(request: HttpRequest, log: str, columns: tuple[str, ...]) -> dict[str, Any]:
     window = pager(request)
     try:
-        query = replace(logs.log_query(log, request.GET), limit=window.limit, offset=window.offset)
+        query = replace(log_query(log, request.GET), limit=window.limit, offset=window.offset)
         problem = None
     except ApiError as error:
         query, problem = logs.LogQuery(log, {}, 7, window.limit, window.offset), error.detail

@@ -244,7 +244,8 @@ async def test_clear_data_page_shows_what_will_go(admin_client, unique_code, set
     assert [s["stage"] for s in preview["stages"]] == ["SRC", "PROCESSING", "COMPLETED", "ERROR", "ARCHIVE"]
     assert preview["stages"][0]["files"] >= 1 and preview["stages"][0]["bytes"] >= 4
     script = (Path(settings.BASE_DIR) / "static" / "ops" / "clear_data.js").read_text()
-    assert "/api/bronze/clear-all-data" in script and 'confirm: "DELETE"' in script
+    assert 'data-url="/api/bronze/clear-all-data"' in body
+    assert "form.dataset.url" in script and 'confirm: "DELETE"' in script
 
 
 @pytest.mark.parametrize("page", ["tpas", "tasks", "logs", "audit", "system", "schema", "clear-data"])
