@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from bronze import services
+from bronze import queue
 from medallion.forms import Choice, EdgeForm, Text, use_one_of
 
 
@@ -17,16 +17,16 @@ class StatusList(Text):
     def clean(self, value: Any) -> list[str] | None:
         given = super().clean(value)
         statuses = [part.strip().upper() for part in (given or "").split(",") if part.strip()]
-        unknown = [status for status in statuses if status not in services.STATUSES]
+        unknown = [status for status in statuses if status not in queue.STATUSES]
         if unknown:
-            raise ValidationError(f"Unknown status {unknown[0][:30]}; use {', '.join(services.STATUSES)}.")
+            raise ValidationError(f"Unknown status {unknown[0][:30]}; use {', '.join(queue.STATUSES)}.")
         return statuses or None
 
 
 class QueueFilterForm(EdgeForm):
     tpa = Text(max_length=100)
     status = StatusList()
-    file_type = Choice(services.FILE_TYPES, error_messages=use_one_of(services.FILE_TYPES))
+    file_type = Choice(queue.FILE_TYPES, error_messages=use_one_of(queue.FILE_TYPES))
 
 
 class RawFilterForm(EdgeForm):
