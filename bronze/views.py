@@ -4,7 +4,8 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from bronze import forms, layouts, queue, raw, stages
+from bronze import layouts, queue, raw, stages
+from bronze.forms import QueueFilterForm, RawFilterForm
 from bronze.layout_forms import FieldForm, LayoutForm
 from medallion.decorators import page
 from medallion.errors import ApiError
@@ -25,7 +26,8 @@ async def status_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     filters = {"tpa": tpa or "", "status": request.GET.get("status", ""), "file_type": request.GET.get("file_type", "")}
     try:
-        statuses, file_type = forms.statuses(filters["status"]), forms.file_type(filters["file_type"])
+        queue_filter = QueueFilterForm.parse(filters)
+        statuses, file_type = queue_filter["status"], queue_filter["file_type"]
     except ApiError:
         filters.update(status="", file_type="")
         statuses, file_type = None, None
@@ -78,8 +80,8 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
 @page("viewer")
 async def data_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
-    file_name = request.GET.get("file", "").strip()[:500] or None
-    search = request.GET.get("q", "").strip()[:200] or None
+    raw_filter = RawFilterForm.parse({"file_name": request.GET.get("file"), "search": request.GET.get("q")})
+    file_name, search = raw_filter["file_name"], raw_filter["search"]
     window = pager(request).of(await raw.raw_count(tpa, file_name, search))
     return await render_page(
         request,

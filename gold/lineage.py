@@ -5,12 +5,11 @@ from typing import Any
 
 from bronze.queue import QUEUE
 from bronze.raw import RAW
-from medallion.errors import validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.sql import Sql
 from tpa.services import get_tpa
 
-from .feeds import CLAIM_TYPES, SilverTable, claims_feed, discover
+from .feeds import SilverTable, claims_feed, discover
 from .refresh import filter_rules, filters_for
 
 GOLD_TABLE = "CLAIMS_ANALYTICS"
@@ -34,10 +33,6 @@ async def gold_filters(tpa: str) -> str:
 
 async def cell_sources(tpa: str, year: int, month: int, claim_type: str | None = None) -> dict[str, Any]:
     code = (await get_tpa(tpa))["TPA_CODE"]
-    if not 1 <= month <= 12:
-        raise validation_error("month", "Use a month from 1 to 12.")
-    if claim_type is not None and claim_type.upper() not in CLAIM_TYPES:
-        raise validation_error("claim_type", f"Use one of {', '.join(CLAIM_TYPES)}.")
     wh = warehouse()
     sources = (await discover(wh, code)).get(code)
     filters = await gold_filters(code)

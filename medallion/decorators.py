@@ -5,12 +5,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
 
 from medallion import audit
 from medallion.access import audit_refused_token, resolve_access
@@ -131,6 +133,32 @@ def dispatch(**views: View) -> View:
 
     view.methods = views  # type: ignore[attr-defined]
     return view
+
+
+PageAction = Callable[..., Awaitable[str]]
+
+
+def page_action(role: str, back: str) -> Callable[[PageAction], PageView]:
+    """A page form's one write action: POST only; the view returns the message to show, an ApiError's detail is
+    shown as the error; either way the browser goes back to the page named `back`, with the query string the form
+    was posted with (the page's tab or filter)."""
+
+    def decorate(action: PageAction) -> PageView:
+        @page(role)
+        @functools.wraps(action)
+        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            try:
+                messages.success(request, await action(request, *args, **kwargs))
+            except ApiError as error:
+                messages.error(request, error.detail)
+            query = request.GET.urlencode()
+            return HttpResponseRedirect(reverse(back) + (f"?{query}" if query else ""))
+
+        return view
+
+    return decorate
 
 
 def page(role: str = "viewer") -> Callable[[PageView], PageView]:

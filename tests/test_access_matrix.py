@@ -215,7 +215,7 @@ async def test_page_forms_need_csrf(admin_client):
     await client.aforce_login(admin_client.user)
     response = await client.post("/select-tpa", {"tpa": "X", "next": "/"})
     assert response.status_code == 403
-    response = await client.post("/operations/tpas", {"action": "create", "tpa_code": "CSRF_X", "tpa_name": "x"})
+    response = await client.post("/operations/tpas/add", {"tpa_code": "CSRF_X", "tpa_name": "x"})
     assert response.status_code == 403
 
 

@@ -199,3 +199,20 @@ async def test_a_quality_drop_raises_one_alert_delivered_past_its_threshold_only
     assert alert["ALERT_KEY"] == f"QUALITY_DROP:{unique_code}-worse:MEDICAL_CLAIMS"
     assert "quality of MEDICAL_CLAIMS fell from 96.0 to 81.0" in alert["SUMMARY"]
     assert len(mails_to("dq@example.org")) == 1 and mails_to("calm@example.org") == []
+
+
+async def test_the_alerts_page_saves_and_deletes_through_one_url_per_action(admin_client, tpa):
+    page = (await admin_client.get("/operations/alerts")).content.decode()
+    assert 'action="/operations/alerts/expectations"' in page and 'name="day" min="1" max="28"' in page
+    saved = await admin_client.post(
+        "/operations/alerts/expectations", {"tpa": tpa, "file_kind": " DENTAL ", "cadence": "monthly", "day": "3"}
+    )
+    assert saved.status_code == 302 and saved["Location"] == "/operations/alerts"
+    listed = (await admin_client.get(f"/api/ops/expectations?tpa={tpa}")).json()
+    assert [(e["file_kind"], e["cadence"]) for e in listed] == [("DENTAL", "monthly by day 3")]
+    refused = await admin_client.post(
+        "/operations/alerts/expectations", {"tpa": tpa, "file_kind": "X", "cadence": "WEEKLY"}, follow=True
+    )
+    assert "weekday: Use one of Monday" in refused.content.decode()
+    await admin_client.post("/operations/alerts/expectations/delete", {"tpa": tpa, "file_kind": "DENTAL"})
+    assert (await admin_client.get(f"/api/ops/expectations?tpa={tpa}")).json() == []
