@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
-from medallion import audit, events, stream
+from medallion import audit, events, locks, stream
 from medallion.caching import cached, invalidate, invalidate_every_namespace
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict, not_found, validation_error
@@ -60,7 +60,7 @@ def cleared_tables() -> list[str]:
     return [RAW, QUEUE, HEARTBEATS, *derived_tables]
 
 
-_clear_all_lock = asyncio.Lock()
+CLEAR_ALL_LOCK = "bronze.clear_all"
 _background: set[asyncio.Task[Any]] = set()
 
 
@@ -581,9 +581,7 @@ async def delete_file_data(file_name: str, tpa: str, *, user: str | None) -> dic
 
 
 async def clear_all_data(*, user: str | None) -> dict[str, Any]:
-    if _clear_all_lock.locked():
-        raise conflict("operation_in_progress", "Clearing all data is already in progress.")
-    async with _clear_all_lock:
+    async with locks.holding(CLEAR_ALL_LOCK, "Clearing all data is already in progress."):
         results: dict[str, list[str]] = {
             "stages_cleared": [],
             "tables_truncated": [],

@@ -151,7 +151,7 @@ async def transform(
 
 
 async def is_busy(tpa: str) -> bool:
-    if tables.operation_running(tpa):
+    if await tables.operation_running(tpa):
         return True
     return bool(
         await warehouse().fetch_one(
