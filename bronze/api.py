@@ -3,7 +3,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from bronze import forms, layouts, processing, services, uploads
+from bronze import cleanup, forms, layouts, processing, queue, raw, stages, uploads
 from medallion.decorators import api
 from medallion.errors import ApiError, validation_error
 from medallion.http import accepted, created, json_body, json_object, page_params, text, username
@@ -13,7 +13,7 @@ MAX_BULK_DELETE = 500
 
 @api("viewer")
 async def source_fields(request: HttpRequest) -> list[str]:
-    return await services.source_fields(text(request.GET, "tpa", required=True, max_length=100))
+    return await raw.source_fields(text(request.GET, "tpa", required=True, max_length=100))
 
 
 @api("operator")
@@ -26,7 +26,7 @@ async def upload(request: HttpRequest) -> HttpResponse:
         if len(received.files) != 1:
             raise validation_error("file", "Send exactly one file." if received.files else "This field is required.")
         file = received.files[0]
-        result = await services.register_upload(
+        result = await queue.register_upload(
             str(tpa),
             file.received_name,
             Path(file.temporary_file_path()),
@@ -47,9 +47,9 @@ async def upload(request: HttpRequest) -> HttpResponse:
 
 
 @api("viewer")
-async def queue(request: HttpRequest) -> list[dict[str, Any]]:
+async def list_queue(request: HttpRequest) -> list[dict[str, Any]]:
     limit, offset = page_params(request)
-    return await services.list_queue(
+    return await queue.list_queue(
         request.GET.get("tpa") or None,
         forms.statuses(request.GET.get("status")),
         forms.file_type(request.GET.get("file_type")),
@@ -60,18 +60,18 @@ async def queue(request: HttpRequest) -> list[dict[str, Any]]:
 
 @api("viewer")
 async def status(request: HttpRequest) -> list[dict[str, Any]]:
-    return await services.status_summary(request.GET.get("tpa") or None)
+    return await queue.status_summary(request.GET.get("tpa") or None)
 
 
 @api("viewer")
 async def stats(request: HttpRequest) -> dict[str, Any]:
-    return await services.raw_stats(request.GET.get("tpa") or None)
+    return await raw.raw_stats(request.GET.get("tpa") or None)
 
 
 @api("viewer")
 async def raw_data(request: HttpRequest) -> list[dict[str, Any]]:
     limit, offset = page_params(request)
-    return await services.raw_records(
+    return await raw.raw_records(
         request.GET.get("tpa") or None,
         text(request.GET, "file_name", max_length=500),
         text(request.GET, "search", max_length=200),
@@ -82,36 +82,36 @@ async def raw_data(request: HttpRequest) -> list[dict[str, Any]]:
 
 @api("viewer")
 async def stage_files(request: HttpRequest, stage_name: str) -> list[dict[str, Any]]:
-    return await services.list_stage(stage_name)
+    return await stages.list_stage(stage_name)
 
 
 @api("operator")
 async def delete_stage_file(request: HttpRequest, stage_name: str) -> dict[str, Any]:
-    stage = services.checked_stage(stage_name)
+    stage = stages.checked_stage(stage_name)
     file_path = text(request.GET, "file_path", required=True, max_length=1000)
-    return await services.delete_stage_file(stage, file_path, user=username(request))
+    return await stages.delete_stage_file(stage, file_path, user=username(request))
 
 
 @api("operator")
 async def bulk_delete_stage_files(request: HttpRequest, stage_name: str) -> dict[str, Any]:
-    stage = services.checked_stage(stage_name)
+    stage = stages.checked_stage(stage_name)
     body = json_body(request)
     paths = body.get("file_paths") if isinstance(body, dict) else body
     if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
         raise ApiError(400, "malformed_request", "Send a JSON array of file paths.")
     if not 1 <= len(paths) <= MAX_BULK_DELETE:
         raise validation_error("file_paths", f"Send between 1 and {MAX_BULK_DELETE} file paths.")
-    return await services.bulk_delete_stage_files(stage, paths, user=username(request))
+    return await stages.bulk_delete_stage_files(stage, paths, user=username(request))
 
 
 @api("operator")
 async def discover(request: HttpRequest) -> HttpResponse:
-    if services.background_running():
+    if queue.background_running():
         return accepted(
             {"message": "Discovery is already running.", "status": "already_running", "note": "Nothing new started."}
         )
     user = username(request)
-    services.run_in_background(lambda: services.discover_files(user=user))
+    queue.run_in_background(lambda: queue.discover_files(user=user))
     return accepted(
         {
             "message": "File discovery started.",
@@ -123,13 +123,13 @@ async def discover(request: HttpRequest) -> HttpResponse:
 
 @api("operator")
 async def reset_stuck(request: HttpRequest) -> dict[str, Any]:
-    reset = await services.reset_stuck(user=username(request))
+    reset = await queue.reset_stuck(user=username(request))
     return {"message": f"Reset {reset} stuck files to PENDING status", "files_reset": reset}
 
 
 @api("operator")
 async def reprocess(request: HttpRequest, queue_id: int) -> dict[str, Any]:
-    entry = await services.reprocess(queue_id, user=username(request))
+    entry = await queue.reprocess(queue_id, user=username(request))
     return {
         "message": f"File {entry['FILE_NAME']} reset to PENDING status for reprocessing",
         "queue_id": queue_id,
@@ -140,10 +140,10 @@ async def reprocess(request: HttpRequest, queue_id: int) -> dict[str, Any]:
 
 @api("operator")
 async def process(request: HttpRequest) -> HttpResponse:
-    counts = await services.queue_counts()
-    running = services.background_running() or counts["PROCESSING"] > 0
-    if not services.background_running():
-        services.run_in_background(processing.discover_and_process)
+    counts = await queue.queue_counts()
+    running = queue.background_running() or counts["PROCESSING"] > 0
+    if not queue.background_running():
+        queue.run_in_background(processing.discover_and_process)
     return accepted(
         {
             "message": f"Discovery and processing started. {counts['PENDING']} pending file(s) in queue.",
@@ -161,13 +161,13 @@ async def clear_all_data(request: HttpRequest) -> dict[str, Any]:
     uses_token = request.headers.get("Authorization", "")[:7].lower() == "bearer "
     if (uses_token or confirm is not None) and confirm != "DELETE":
         raise validation_error("confirm", 'Send {"confirm": "DELETE"} to clear all data.', code="confirmation_required")
-    return await services.clear_all_data(user=username(request))
+    return await cleanup.clear_all_data(user=username(request))
 
 
 @api("admin")
 async def delete_file_data(request: HttpRequest, file_name: str) -> dict[str, Any]:
     tpa = text(request.GET, "tpa", required=True, max_length=100)
-    return await services.delete_file_data(file_name, str(tpa), user=username(request))
+    return await cleanup.delete_file_data(file_name, str(tpa), user=username(request))
 
 
 @api("viewer")

@@ -5,15 +5,15 @@ class BronzeConfig(AppConfig):
     name = "bronze"
 
     def ready(self) -> None:
-        from bronze import layouts, processing, services
+        from bronze import cleanup, layouts, processing
         from medallion import worker
         from medallion.task_registry import register_task
         from tpa import services as tpa_services
 
         worker.steps.connect(processing.process_next)
-        tpa_services.purge_in_transaction.connect(services.purge_tpa_rows)
+        tpa_services.purge_in_transaction.connect(cleanup.purge_tpa_rows)
         tpa_services.purge_in_transaction.connect(layouts.purge_tpa)
-        tpa_services.purge_after_commit.connect(services.purge_tpa_files)
+        tpa_services.purge_after_commit.connect(cleanup.purge_tpa_files)
         register_task(
             "DISCOVER_FILES_TASK",
             layer="BRONZE",

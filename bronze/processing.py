@@ -15,7 +15,7 @@ from django.conf import settings
 
 from bronze import formats, layouts, parsing, x12
 from bronze.parsing import BadFile
-from bronze.services import (
+from bronze.queue import (
     HEARTBEATS,
     QUEUE,
     QUEUE_COLUMNS,
@@ -24,9 +24,9 @@ from bronze.services import (
     queue_change,
     register_upload,
     reset_stuck,
-    utc_now,
 )
 from medallion import events, stream, worker
+from medallion.clock import utc_now
 from medallion.errors import ApiError
 from medallion.warehouse import (
     DOCUMENT_FORMATS,

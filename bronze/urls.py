@@ -16,7 +16,7 @@ api_urlpatterns = [
     path("bronze/source-fields", dispatch(GET=api.source_fields)),
     # The upload view checks CSRF itself, after streaming the body to disk through its own upload handler.
     path("bronze/upload", csrf_exempt(dispatch(POST=api.upload))),
-    path("bronze/queue", dispatch(GET=api.queue)),
+    path("bronze/queue", dispatch(GET=api.list_queue)),
     path("bronze/status", dispatch(GET=api.status)),
     path("bronze/stats", dispatch(GET=api.stats)),
     path("bronze/raw-data", dispatch(GET=api.raw_data)),

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from bronze import forms, services
+from bronze import forms, queue, raw, stages
 from medallion.decorators import page
 from medallion.errors import ApiError
 from medallion.paging import pager
@@ -24,9 +24,9 @@ async def status_page(request: HttpRequest) -> HttpResponse:
     except ApiError:
         filters.update(status="", file_type="")
         statuses, file_type = None, None
-    window = pager(request).of(await services.queue_total(tpa, statuses, file_type))
-    rows = await services.list_queue(tpa, statuses, file_type, window.limit, window.offset)
-    counts = await services.queue_counts(tpa)
+    window = pager(request).of(await queue.queue_total(tpa, statuses, file_type))
+    rows = await queue.list_queue(tpa, statuses, file_type, window.limit, window.offset)
+    counts = await queue.queue_counts(tpa)
     finished = counts["SUCCESS"] + counts["FAILED"]
     return await render_page(
         request,
@@ -38,8 +38,8 @@ async def status_page(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "pager": window,
             "filters": filters,
-            "statuses": services.STATUSES,
-            "file_types": services.FILE_TYPES,
+            "statuses": queue.STATUSES,
+            "file_types": queue.FILE_TYPES,
         },
         fragment="bronze/_queue.html",
     )
@@ -53,7 +53,7 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     files = [
         {**staged, "tpa": staged["name"].rpartition("/")[0], "file": staged["name"].rpartition("/")[2]}
-        for staged in await services.list_stage(stage)
+        for staged in await stages.list_stage(stage)
     ]
     files = [staged for staged in files if not tpa or staged["tpa"].upper() == tpa]
     window = pager(request).of(len(files))
@@ -63,7 +63,7 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
         {
             "stage": stage,
             "tpa": tpa,
-            "totals": await services.stage_totals(),
+            "totals": await stages.stage_totals(),
             "files": files[window.offset : window.offset + window.limit],
             "pager": window,
         },
@@ -75,13 +75,13 @@ async def data_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     file_name = request.GET.get("file", "").strip()[:500] or None
     search = request.GET.get("q", "").strip()[:200] or None
-    window = pager(request).of(await services.raw_count(tpa, file_name, search))
+    window = pager(request).of(await raw.raw_count(tpa, file_name, search))
     return await render_page(
         request,
         "bronze/data.html",
         {
-            "rows": await services.raw_records(tpa, file_name, search, window.limit, window.offset),
-            "stats": await services.raw_stats(tpa),
+            "rows": await raw.raw_records(tpa, file_name, search, window.limit, window.offset),
+            "stats": await raw.raw_stats(tpa),
             "pager": window,
             "filters": {"tpa": tpa or "", "file": file_name or "", "q": search or ""},
         },
@@ -95,7 +95,7 @@ async def fields_page(request: HttpRequest) -> HttpResponse:
     error = None
     if tpa:
         try:
-            fields = await services.field_profile(tpa)
+            fields = await raw.field_profile(tpa)
         except ApiError as failure:
             error = failure.detail
     return await render_page(request, "bronze/fields.html", {"fields": fields, "tpa": tpa, "error": error})

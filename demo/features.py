@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bronze.layouts import save_layout
 from bronze.processing import process_all_pending
-from bronze.services import discover_files
+from bronze.queue import discover_files
 from demo import sample_formats, samples
 from medallion.errors import ApiError
 from medallion.warehouse import warehouse

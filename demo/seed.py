@@ -3,7 +3,7 @@
 import tempfile
 from pathlib import Path
 
-from bronze.services import discover_files
+from bronze.queue import discover_files
 from demo import samples
 from medallion.errors import ApiError
 from medallion.warehouse import warehouse

@@ -6,7 +6,7 @@ class GoldConfig(AppConfig):
     verbose_name = "Gold analytics"
 
     def ready(self) -> None:
-        from bronze import services as bronze_services
+        from bronze import cleanup as bronze_cleanup
         from medallion.task_registry import register_task
         from tpa import services as tpa_services
 
@@ -15,7 +15,7 @@ class GoldConfig(AppConfig):
         tpa_services.purge_in_transaction.connect(refresh.purge_tpa)
         tpa_services.purge_after_commit.connect(refresh.forget_purged_tpa)
         for table in (*refresh.DERIVED_TABLES, "QUALITY_CHECK_RESULTS", "BUSINESS_METRIC_VALUES", "REFRESH_RUNS"):
-            bronze_services.derived_tables.connect(f"GOLD.{table}")
+            bronze_cleanup.derived_tables.connect(f"GOLD.{table}")
         register_task(
             "GOLD_REFRESH_TASK",
             layer="GOLD",

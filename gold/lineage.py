@@ -3,7 +3,8 @@ with their row counts and amounts. A row feeds Gold when it has a service date a
 
 from typing import Any
 
-from bronze.services import QUEUE, RAW
+from bronze.queue import QUEUE
+from bronze.raw import RAW
 from medallion.errors import validation_error
 from medallion.warehouse import warehouse
 from tpa.services import get_tpa

@@ -70,7 +70,7 @@ async def compute_metrics(run_id: str) -> int:
 
 @cached("gold", ttl=300)
 async def list_metrics(tpa: str) -> list[dict[str, Any]]:
-    """The G3 catalogue with the latest and previous value for this TPA (ALL: across TPAs)."""
+    """The metrics catalogue with the latest and previous value for this TPA (ALL: across TPAs)."""
     return await warehouse().fetch_all(
         "WITH ranked AS (SELECT METRIC_ID, METRIC_VALUE, COMPUTED_AT, ROW_NUMBER() OVER "
         "(PARTITION BY METRIC_ID ORDER BY COMPUTED_AT DESC, VALUE_ID DESC) AS POSITION "

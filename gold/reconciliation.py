@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from bronze.layouts import file_controls
-from bronze.services import QUEUE, RAW, source_fields
+from bronze.queue import QUEUE
+from bronze.raw import RAW, source_fields
 from medallion.errors import not_found, validation_error
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
 from silver.claim_versions import VERSIONED_TABLES, VERSIONS
-from silver.transform import column_sources, converted
 from silver.transform_catalog import approved_mappings
+from silver.transform_sql import column_sources, converted
 from tpa.conversions import conversions_of
 from tpa.services import get_tpa
 

@@ -1,4 +1,4 @@
-"""Gold read use-cases: analytics rows and stats (G1, G2), quality results and stats (G4, G5), refresh runs, the
+"""Gold read use-cases: analytics rows and stats, quality results and stats, refresh runs, the
 dashboard's five aggregates and CSV export. TPA scope: a code's rows plus rows stored for ALL; ALL means all."""
 
 import asyncio

@@ -13,7 +13,7 @@ from medallion.rendering import render_page, selected_tpa
 UNIT_FORMATS = {"USD": charts.format_money, "COUNT": charts.format_count}
 
 
-# --- JSON API (G1-G9 and the Gold extras) ----------------------------------------------------------
+# --- JSON API (analytics, metrics, quality, rules and the Gold extras) ----------------------------------
 
 
 # --- pages -------------------------------------------------------------------------------------------

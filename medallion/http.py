@@ -111,7 +111,7 @@ def json_object(request: HttpRequest) -> dict[str, Any]:
 
 
 def body_or_query(request: HttpRequest) -> dict[str, Any]:
-    """Parameters from the query string, overridden by a JSON object body (the S10/S26/S27 rule)."""
+    """Parameters from the query string, overridden by a JSON object body (table creation and quality checks)."""
     merged: dict[str, Any] = {key: value for key, value in request.GET.items() if value != ""}
     merged.update(json_object(request))
     return merged

@@ -1,9 +1,9 @@
-"""What "clear all data" (B18) would remove, shown before anyone confirms it."""
+"""What "clear all data" (`POST /api/bronze/clear-all-data`) would remove, shown before anyone confirms it."""
 
 import asyncio
 from typing import Any
 
-from bronze.services import cleared_tables
+from bronze.cleanup import cleared_tables
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import STAGES, quote
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bronze import services as bronze
+from bronze import queue as bronze_queue
 from gold import services as gold
 from medallion import charts
 from medallion.clock import utc_now
@@ -128,8 +128,8 @@ async def overview() -> Overview:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     results: tuple[Any, ...] = await asyncio.gather(
         list_tpas(),
-        bronze.activity_by_tpa(today, today - timedelta(days=6)),
-        bronze.files_per_day(today - timedelta(days=CHART_DAYS - 1)),
+        bronze_queue.activity_by_tpa(today, today - timedelta(days=6)),
+        bronze_queue.files_per_day(today - timedelta(days=CHART_DAYS - 1)),
         transform.latest_by_tpa(),
         gold.latest_refresh_by_tpa(),
         quarantine.open_counts(),

@@ -1,4 +1,4 @@
-"""The pipeline's scheduled tasks as stored in OPS.TASKS: listing (shape O5) and the admin's state changes.
+"""The pipeline's scheduled tasks as stored in OPS.TASKS: listing (one task object each) and the admin's state changes.
 
 The registry (`ops.registry.TASKS`) says what exists and how tasks chain; the table keeps what people
 change (state, schedule) and what the scheduler needs (next run, claim).
@@ -121,7 +121,7 @@ def dependents_of(name: str) -> list[str]:
 
 
 def task_shape(row: dict[str, Any]) -> dict[str, Any]:
-    """O5, plus the scheduler's figures (+)."""
+    """The task object of the API, plus the scheduler's figures (+)."""
     is_dependent = bool(row["PREDECESSORS"])
     started = row["STATE"] == STARTED
     return {
@@ -172,7 +172,7 @@ async def _set_state(tx: Transaction, row: dict[str, Any], state: str, now: date
 
 
 async def resume_task(layer: str | None, name: object, *, user: str | None) -> str:
-    """Start the task; starting a root also starts everything downstream of it (B15)."""
+    """Start the task; starting a root also starts everything downstream of it."""
     definition = find_definition(layer, name)
     names = [definition.name]
     if not definition.predecessors:
@@ -197,7 +197,7 @@ async def suspend_task(layer: str | None, name: object, *, user: str | None) -> 
 async def change_schedule(
     layer: str | None, name: object, schedule_text: object, *, user: str | None
 ) -> tuple[str, str]:
-    """Suspend, set the schedule, restore the previous state (B17); returns the task and canonical schedule."""
+    """Suspend, set the schedule, restore the previous state; returns the task and canonical schedule."""
     definition = find_definition(layer, name)
     if definition.predecessors:
         raise conflict(

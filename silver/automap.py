@@ -1,4 +1,4 @@
-"""Auto-mapping runs: shared pre-checks and result shape, and the deterministic ("ML") matcher run (S17)."""
+"""Auto-mapping runs: shared pre-checks and result shape, and the deterministic ("ML") matcher run."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -71,7 +71,7 @@ def _best_layout_suggestions(run: AutoMapRun, top_n: int, min_confidence: float)
 
 
 def run_result(created: int, kind: str, run: AutoMapRun, nothing_found: str) -> dict[str, Any]:
-    """S17/S18 answer: "successfully" appears in `message` only when this run created mappings."""
+    """The answer of both auto-mapping runs: "successfully" appears in `message` only when this run created mappings."""
     summary = (
         f"{created} {kind} suggestion(s) for {run.tpa} {run.schema_table} from {len(run.source_fields)} source "
         f"fields and {len(run.targets)} unmapped target columns"
@@ -83,7 +83,7 @@ def run_result(created: int, kind: str, run: AutoMapRun, nothing_found: str) -> 
 async def auto_map_ml(
     tpa: object, target_table: object, *, top_n: int, min_confidence: float, user: str | None
 ) -> dict[str, Any]:
-    """S17: score source fields against target columns and store the suggestions as unapproved ML_AUTO."""
+    """Score source fields against target columns and store the suggestions as unapproved ML_AUTO."""
     async with auto_map_run(tpa, target_table) as run:
         suggestions = await best_layout_suggestions(run, top_n=top_n, min_confidence=min_confidence)
         rows = [

@@ -13,7 +13,7 @@ from typing import Any
 from medallion.caching import cached
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
-from silver.schemas import default_sql
+from silver.schema_types import default_sql
 from silver.transform_catalog import Column, PhysicalTable
 
 VERSIONS = "SILVER.CLAIM_VERSIONS"

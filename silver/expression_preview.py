@@ -3,14 +3,14 @@ whether it failed to convert a value, and what the target column's type makes of
 
 from typing import Any
 
-from bronze.services import source_fields
+from bronze.raw import source_fields
 from medallion.errors import validation_error
 from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import string_literal
 from silver.expressions import ExpressionError, compile_guarded_conversion
 from silver.mappings import checked_source_field, expression_variables, field_sql
-from silver.transform import converted
 from silver.transform_catalog import schema_columns
+from silver.transform_sql import converted
 from tpa.conversions import conversions_of
 from tpa.services import get_tpa
 

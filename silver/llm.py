@@ -1,4 +1,4 @@
-"""LLM mapping through Snowflake Cortex COMPLETE (S18), the allowed models (S3) and the prompt template."""
+"""LLM mapping through Snowflake Cortex COMPLETE, the allowed models and the prompt template."""
 
 import json
 import re
@@ -40,7 +40,7 @@ def llm_available() -> bool:
 
 
 def available_models() -> list[str]:
-    """S3: the configured models on Snowflake (availability is not probed: no test calls); [] elsewhere."""
+    """The allowed models: those configured on Snowflake (availability is not probed: no test calls); [] elsewhere."""
     return list(settings.CORTEX_MODELS) if llm_available() else []
 
 
@@ -50,7 +50,7 @@ def checked_model(model_name: str | None) -> str | None:
         return models[0] if models else None
     if model_name not in settings.CORTEX_MODELS:
         raise validation_error(
-            "model_name", f"Model {model_name[:60]!r} is not allowed; use one of S3's list.", code="model_not_allowed"
+            "model_name", f"Model {model_name[:60]!r} is not allowed; use a listed model.", code="model_not_allowed"
         )
     return model_name
 
@@ -151,7 +151,7 @@ def _unavailable(detail: str) -> ApiError:
 async def auto_map_llm(
     tpa: object, target_table: object, *, model_name: str | None, user: str | None
 ) -> dict[str, Any]:
-    """S18: ask Cortex for mappings and store the valid ones as unapproved LLM_CORTEX suggestions."""
+    """Ask Cortex for mappings and store the valid ones as unapproved LLM_CORTEX suggestions."""
     model = checked_model(model_name)
     async with auto_map_run(tpa, target_table) as run:
         if not llm_available() or model is None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bronze.services import source_fields
+from bronze.raw import source_fields
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
@@ -41,7 +41,7 @@ INSERT_COLUMNS = (
 
 @cached("silver_mappings", ttl=300)
 async def list_mappings(tpa: str | None = None, target_table: str | None = None) -> list[dict[str, Any]]:
-    """O8 rows of active mappings, ordered by TARGET_TABLE then MAPPING_ID; filters are case-insensitive."""
+    """API rows of active mappings, ordered by TARGET_TABLE then MAPPING_ID; filters are case-insensitive."""
     scoped, params = tpa_condition("TPA", tpa.strip() if tpa else None)
     conditions = ["ACTIVE = TRUE", *([scoped] if scoped else [])]
     if target_table:
@@ -250,7 +250,7 @@ def _manual_row(mapping: Mapping[str, Any], user: str | None, now: datetime) -> 
 
 
 async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
-    """S16: a MANUAL mapping, approved at once by its creator."""
+    """A MANUAL mapping, approved at once by its creator."""
     mapping = await _checked_manual(body)
     key = (mapping["TPA"], mapping["TARGET_TABLE"], mapping["TARGET_COLUMN"])
     async with warehouse().transaction() as tx:
@@ -302,7 +302,7 @@ async def _mapping(mapping_id: int) -> dict[str, Any]:
 
 
 async def approve_mapping(mapping_id: int, *, user: str | None) -> None:
-    """S19, idempotent: the first approval records who and when."""
+    """Approve a mapping, idempotent: the first approval records who and when."""
     current = await _mapping(mapping_id)
     if current["APPROVED"]:
         return
@@ -317,7 +317,7 @@ async def approve_mapping(mapping_id: int, *, user: str | None) -> None:
 
 
 async def delete_mapping(mapping_id: int, *, user: str | None) -> None:
-    """S20: decline a suggestion or delete a mapping, permanently."""
+    """Decline a suggestion or delete a mapping, permanently."""
     current = await _mapping(mapping_id)
     async with warehouse().transaction() as tx:
         await tx.execute("DELETE FROM SILVER.FIELD_MAPPINGS WHERE MAPPING_ID = ?", (mapping_id,))
@@ -365,7 +365,7 @@ async def update_mapping(mapping_id: int, body: Mapping[str, Any], *, user: str 
 
 
 async def validate_mappings(tpa: object, target_table: object) -> dict[str, Any]:
-    """S15: approved mappings against the physical table's columns."""
+    """Validate the approved mappings against the physical table's columns."""
     code = (await get_tpa(tpa))["TPA_CODE"]
     table = str(target_table).strip().upper()
     physical = physical_name(code, table)
@@ -485,8 +485,8 @@ async def export_csv(tpa: object, target_table: str | None = None) -> str:
 
 
 async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, Any]:
-    """Create MANUAL (approved) mappings from CSV rows; every row is checked like S16 and errors name the line.
-    Rows whose target already has an active mapping are skipped."""
+    """Create MANUAL (approved) mappings from CSV rows; every row is checked like a single new
+    mapping and errors name the line. Rows whose target already has an active mapping are skipped."""
     code = (await require_active_tpa(tpa))["TPA_CODE"]
     header, records = read_records(text)
     missing = [key for key in CSV_HEADER[:3] if key not in header]

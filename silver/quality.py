@@ -87,7 +87,7 @@ async def measure(table: PhysicalTable, batch_id: str) -> float:
 
 
 async def check(tpa: object, table: str, batch_id: str | None) -> tuple[PhysicalTable, str, float]:
-    """S26: `table` is a schema-table name or the physical name of one of the TPA's tables."""
+    """Check one table's quality: `table` is a schema-table name or the physical name of one of the TPA's tables."""
     code = (await get_tpa(tpa))["TPA_CODE"]
     named = next((t for t in await tables_of(code) if t.name == table.strip().upper()), None)
     physical = named or await physical_table(code, table)
@@ -154,7 +154,7 @@ async def trends(tpa: str, table: str | None, limit: int, offset: int) -> list[d
 
 @cached("silver_quality", ttl=120)
 async def run_metrics(tpa: str, table: str, batch_id: str | None) -> tuple[str | None, list[dict[str, Any]]]:
-    """The O12 metrics of one run of the physical table of (tpa, table): `batch_id`, else the latest by time."""
+    """The quality metrics of one run of the physical table of (tpa, table): `batch_id`, else the latest by time."""
     physical = await physical_table(tpa, table)
     rows = await warehouse().fetch_all(
         "SELECT BATCH_ID, METRIC_NAME, METRIC_VALUE, METRIC_THRESHOLD, PASSED, DESCRIPTION, MEASURED_TIMESTAMP "

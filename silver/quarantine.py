@@ -10,7 +10,8 @@ from typing import Any
 
 from medallion.errors import validation_error
 from medallion.warehouse import warehouse
-from silver.transform import Outcome, transform
+from silver import transform
+from silver.transform import Outcome
 from silver.transform_catalog import PhysicalTable, counted_page, physical_table
 from silver.viewer import csv_stream
 
@@ -60,7 +61,7 @@ async def export(tpa: object, table: object, status: str | None) -> tuple[str, A
 
 
 async def release(tpa: object, table: object, record_ids: object, *, user: str | None) -> Outcome:
-    return await transform(tpa, table, user=user, release_ids=_ids(record_ids))
+    return await transform.release(tpa, table, _ids(record_ids), user=user)
 
 
 def status_filter(value: str | None) -> str | None:
@@ -79,13 +80,14 @@ def _where(table: PhysicalTable, status: str | None) -> tuple[str, list[Any]]:
     return where, params
 
 
-def _ids(value: object) -> tuple[int, ...]:
+def _ids(value: object) -> tuple[int, ...] | None:
+    """The record ids to release; None (no list, or an empty one) releases every quarantined record."""
     if value is None:
-        return ()
+        return None
     valid = isinstance(value, list) and len(value) <= MAX_RELEASE_IDS
     if not valid or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
         raise validation_error("record_ids", f"Give a list of at most {MAX_RELEASE_IDS} positive record ids.")
-    return tuple(value)
+    return tuple(value) or None
 
 
 async def open_counts() -> dict[str, int]:

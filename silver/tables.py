@@ -10,9 +10,9 @@ from medallion.errors import conflict, not_found
 from medallion.scope import tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name, tpa_code
+from silver.schema_types import column_ddl
 from silver.schemas import (
     CACHE_NAMESPACES,
-    column_ddl,
     create_column,
     list_schema_columns,
     purge_hooks,
@@ -66,7 +66,7 @@ def physical_name(tpa: str, schema_table: str) -> str:
 
 @cached("silver_tables", ttl=60)
 async def list_tables(tpa: str | None = None) -> list[dict[str, Any]]:
-    """O7 rows, newest first, with row counts and sizes from INFORMATION_SCHEMA and mapping counts."""
+    """Created tables, newest first, with row counts and sizes from INFORMATION_SCHEMA and mapping counts."""
     scoped, params = tpa_condition("c.TPA", tpa)
     where = f"WHERE {scoped}" if scoped else ""
     return await warehouse().fetch_all(
@@ -106,7 +106,7 @@ async def physical_table(tpa: object, schema_table: object) -> dict[str, Any]:
 
 @cached("silver_tables", ttl=60)
 async def table_exists(tpa: str, schema_table: str) -> dict[str, Any]:
-    """S9 from the registry alone: unknown TPA or table means exists false."""
+    """Whether the table exists, from the registry alone: unknown TPA or table means exists false."""
     name = physical_name(str(tpa).strip().upper(), str(schema_table).strip().upper())
     try:
         code, table = tpa_code(tpa), table_name(schema_table)
@@ -116,7 +116,7 @@ async def table_exists(tpa: str, schema_table: str) -> dict[str, Any]:
 
 
 async def _new_schema_table(schema_table: object, *, user: str | None) -> bool:
-    """The old client's "Add Schema" drawer calls S10 with a brand-new table name: give it a starter column."""
+    """The old client's "Add Schema" drawer creates a table with a brand-new name: give it a starter column."""
     name = schema_table_or_404(schema_table)
     if await list_schema_columns(name):
         return False
@@ -125,7 +125,7 @@ async def _new_schema_table(schema_table: object, *, user: str | None) -> bool:
 
 
 async def create_table(tpa: object, schema_table: object, *, user: str | None) -> dict[str, Any]:
-    """S10: create SILVER."<TPA>_<TABLE>" from the current definitions and register it; a schema table with no
+    """Create SILVER."<TPA>_<TABLE>" from the current definitions and register it; a schema table with no
     columns yet is created first, with one nullable starter column (columns added later reach the table too)."""
     code = (await get_tpa(tpa))["TPA_CODE"]
     await require_active_tpa(code)
@@ -178,7 +178,7 @@ async def _exists_in_warehouse(name: str) -> bool:
 
 
 async def delete_table(tpa: object, schema_table: object, *, user: str | None) -> str:
-    """S11: drop the physical table, then remove its registry row, mappings and other per-table rows."""
+    """Drop the physical table, then remove its registry row, mappings and other per-table rows."""
     row = await physical_table(tpa, schema_table)
     code, schema, name = row["TPA"], row["SCHEMA_TABLE"], row["TABLE_NAME"]
     async with exclusive_operation(code, schema):

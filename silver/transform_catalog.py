@@ -8,7 +8,7 @@ from typing import Any
 
 from medallion.warehouse import identifiers, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, quote, table_name
-from silver import mappings, schemas, tables
+from silver import mappings, schema_types, schemas, tables
 
 METADATA_COLUMNS = tuple(name for name, _type in tables.METADATA_COLUMNS)
 _SQL_TYPE = re.compile(r"^[A-Z_]+(\(\s*\d+\s*(,\s*\d+\s*)?\))?$")
@@ -119,7 +119,7 @@ async def column_drift() -> list[str]:
         drift += [
             f"{name}.{column} is {has[column]}, the definition says {data_type}"
             for column, data_type in declared_columns.items()
-            if column in has and schemas.type_family(has[column]) != schemas.type_family(data_type)
+            if column in has and schema_types.type_family(has[column]) != schema_types.type_family(data_type)
         ]
     return drift
 

@@ -31,7 +31,7 @@ class Selection:
 
 
 async def page(tpa: object, table: object, browse: Browse, limit: int, offset: int) -> dict[str, Any]:
-    """The S12 envelope: rows keyed in table column order, newest load first unless another sort is asked."""
+    """The Silver data envelope: rows keyed in table column order, newest load first unless another sort is asked."""
     selection = await select(tpa, table, browse)
     wh = warehouse()
     total = await wh.fetch_value(f"SELECT COUNT(*) AS N FROM ({selection.sql}) AS counted", selection.params)

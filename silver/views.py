@@ -13,7 +13,21 @@ from medallion.errors import ApiError, validation_error
 from medallion.http import username
 from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
-from silver import flags, forms, lineage, llm, mappings, quality, quarantine, rules, schemas, tables, transform, viewer
+from silver import (
+    flags,
+    forms,
+    lineage,
+    llm,
+    mappings,
+    quality,
+    quarantine,
+    rules,
+    schema_csv,
+    schemas,
+    tables,
+    transform,
+    viewer,
+)
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
 from tpa.services import get_tpa
 
@@ -70,15 +84,15 @@ async def schemas_page(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def export_schemas(request: HttpRequest) -> HttpResponse:
-    return csv_response("target_schemas.csv", await schemas.export_csv())
+    return csv_response("target_schemas.csv", await schema_csv.export_csv())
 
 
 @page("operator")
 async def import_schemas(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
-            columns = schemas.parse_csv(_uploaded_text(request))
-            result = await schemas.import_columns(columns, user=username(request))
+            columns = schema_csv.parse_csv(_uploaded_text(request))
+            result = await schema_csv.import_columns(columns, user=username(request))
             messages.success(
                 request,
                 f"Imported {result['columns_created']} column(s), skipped {result['columns_skipped']} existing; "

@@ -27,7 +27,7 @@ HARMLESS_PATH_VALUES = {
     "rule_id": "999999999",
 }
 HARMLESS_BODIES: dict[str, Any] = {
-    # Allowed callers must not destroy shared data: B18 without the confirmation stops at 422.
+    # Allowed callers must not destroy shared data: clear-all-data without the confirmation stops at 422.
     "B18": {"confirm": "NO"},
     "B9": ["NO_SUCH_TPA_X/none.csv"],
 }

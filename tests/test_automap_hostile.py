@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from silver import automap, matcher
+from silver import automap, match_values, matcher
 from tests.test_silver_tables import load_bronze
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,12 +19,12 @@ MAX_LOOP_STALL_SECONDS = 1.5
 
 
 def test_hostile_values_and_headers_are_classified_within_the_caps():
-    assert matcher._classify_value(HOSTILE_TIMESTAMP) == frozenset({"text"})
+    assert match_values.classify_value(HOSTILE_TIMESTAMP) == frozenset({"text"})
     shorter = "2020-01-01 1:00" + " " * 100 + "!"
-    assert "timestamp" not in matcher._classify_value(shorter)
-    assert "timestamp" in matcher._classify_value("2024-03-01 10:00:00 AM")
-    assert "timestamp" in matcher._classify_value("2024-03-01T10:00:00.123+05:00")
-    assert "phone" in matcher._classify_value("(555) 123-4567 ext. 12")
+    assert "timestamp" not in match_values.classify_value(shorter)
+    assert "timestamp" in match_values.classify_value("2024-03-01 10:00:00 AM")
+    assert "timestamp" in match_values.classify_value("2024-03-01T10:00:00.123+05:00")
+    assert "phone" in match_values.classify_value("(555) 123-4567 ext. 12")
     suggestions = matcher.suggest_mappings(
         {HOSTILE_HEADER: [HOSTILE_TIMESTAMP] * 3, "Date of Service": ["2024-03-01"]},
         [matcher.TargetColumn("SERVICE_DATE", "DATE")],

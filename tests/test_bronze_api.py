@@ -1,6 +1,6 @@
 import pytest
 
-from bronze import processing, services
+from bronze import cleanup, processing
 from medallion import locks
 from medallion.warehouse import warehouse
 from tests.test_bronze_support import entry, records, staged, upload, upload_and_process
@@ -261,7 +261,7 @@ async def test_clear_all_data(operator_client, admin_client, tpa, monkeypatch):
         dropped.append(True)
         return [f"{tpa}_MEDICAL_CLAIMS"]
 
-    monkeypatch.setattr(services, "clear_all_hooks", [silver_hook])
+    monkeypatch.setattr(cleanup, "clear_all_hooks", [silver_hook])
     _, token = await sync_to_async(ApiToken.issue)(admin_client.user)
     bearer = {"headers": {"Authorization": f"Bearer {token}"}}
     refused = await admin_client.post("/api/bronze/clear-all-data", {}, content_type="application/json", **bearer)
@@ -288,7 +288,7 @@ async def test_clear_all_data(operator_client, admin_client, tpa, monkeypatch):
 
 
 async def test_clear_all_data_refuses_a_concurrent_run(admin_client):
-    async with locks.holding(services.CLEAR_ALL_LOCK, "held by the test"):
+    async with locks.holding(cleanup.CLEAR_ALL_LOCK, "held by the test"):
         response = await admin_client.post("/api/bronze/clear-all-data", content_type="application/json")
 
     assert response.status_code == 409

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bronze import processing, services
+from bronze import processing, queue
 from medallion import events
+from medallion.clock import utc_now
 from medallion.warehouse import WarehouseUnavailable, warehouse
 from tests.test_bronze_support import (
     entry,
@@ -156,7 +157,7 @@ async def test_transient_errors_retry_with_backoff_then_fail(operator_client, tp
     first = await entry(tpa, "claims.csv")
 
     assert (first["STATUS"], first["RETRY_COUNT"]) == ("PENDING", 1)
-    assert first["NEXT_ATTEMPT_AT"] > services.utc_now() + timedelta(seconds=5)
+    assert first["NEXT_ATTEMPT_AT"] > utc_now() + timedelta(seconds=5)
     too_early = await processing.claim_next()
     assert too_early is None or too_early["TPA"] != tpa
 
@@ -202,8 +203,8 @@ async def test_concurrent_workers_claim_each_file_once(operator_client, tpa):
 async def test_expired_claim_goes_back_to_pending_and_live_one_stays(operator_client, tpa, settings):
     await upload(operator_client, tpa, "dead.csv", b"a\n1\n")
     await upload(operator_client, tpa, "alive.csv", b"a\n2\n")
-    stale = services.utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS + 5)
-    for name, heartbeat in (("dead.csv", stale), ("alive.csv", services.utc_now())):
+    stale = utc_now() - timedelta(seconds=settings.QUEUE_LEASE_SECONDS + 5)
+    for name, heartbeat in (("dead.csv", stale), ("alive.csv", utc_now())):
         await warehouse().execute(
             "UPDATE BRONZE.FILE_PROCESSING_QUEUE SET STATUS = 'PROCESSING', CLAIMED_BY = 'gone', HEARTBEAT_AT = ? "
             "WHERE FILE_NAME = ?",
@@ -246,14 +247,14 @@ async def test_discover_queues_files_put_by_other_means(operator_client, tpa, tm
     await warehouse().stage_put(local, "SRC", "NOT_A_TPA_ZZ/x.csv")
 
     response = await operator_client.post("/api/bronze/discover")
-    await services.background_idle()
+    await queue.background_idle()
 
     assert response.status_code == 202
     assert response.json()["status"] == "discovering"
     row = await entry(tpa, "snowsql.csv")
     assert (row["STATUS"], row["FILE_TYPE"], row["FILE_SIZE_BYTES"]) == ("PENDING", "CSV", 8)
     assert await entry("NOT_A_TPA_ZZ", "x.csv") is None
-    assert await services.discover_files() == 0
+    assert await queue.discover_files() == 0
     await processing.process_all_pending()
     row = await entry(tpa, "snowsql.csv")
     assert row["STATUS"] == "SUCCESS"
@@ -267,7 +268,7 @@ async def test_process_endpoint_discovers_and_wakes_the_worker(operator_client, 
     await warehouse().stage_put(local, "SRC", f"{tpa}/dropped.csv")
 
     response = await operator_client.post("/api/bronze/process", "null", content_type="application/json")
-    await services.background_idle()
+    await queue.background_idle()
 
     assert response.status_code == 202
     body = response.json()
@@ -333,20 +334,20 @@ async def test_a_load_whose_worker_died_is_recovered_once_its_heartbeat_is_a_lea
     try:
         await asyncio.wait_for(inside_transaction.wait(), 60)
         await asyncio.wait_for(beat_inside.wait(), 60)  # the worker beats while its load transaction runs
-        await services.reset_stuck()
+        await queue.reset_stuck()
         assert (await entry(tpa, "killed.csv"))["STATUS"] == "PROCESSING", "a live load was reset"
         dead.set()  # the worker freezes or dies mid-load: no more heartbeats
         page = (await viewer_client.get(f"/bronze/status?tpa={tpa}")).content.decode()
         assert ">stuck</span>" not in page
 
-        a_lease_later = services.utc_now() + timedelta(seconds=settings.QUEUE_LEASE_SECONDS + 1)
-        monkeypatch.setattr(services, "utc_now", lambda: a_lease_later)
-        await services.invalidate_bronze()  # the queue listing is cached for up to 30 s
+        a_lease_later = utc_now() + timedelta(seconds=settings.QUEUE_LEASE_SECONDS + 1)
+        monkeypatch.setattr(queue, "utc_now", lambda: a_lease_later)
+        await queue.invalidate_bronze()  # the queue listing is cached for up to 30 s
         page = (await viewer_client.get(f"/bronze/status?tpa={tpa}")).content.decode()
         assert ">stuck</span>" in page
         listed = (await viewer_client.get(f"/api/bronze/queue?tpa={tpa}")).json()
         assert [row["STUCK"] for row in listed] == [True]
-        assert await services.reset_stuck(user="worker") >= 1
+        assert await queue.reset_stuck(user="worker") >= 1
     finally:
         loading.cancel()
         with contextlib.suppress(asyncio.CancelledError):

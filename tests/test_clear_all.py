@@ -2,7 +2,7 @@
 
 import pytest
 
-from bronze import services as bronze
+from bronze import cleanup
 from gold import services as gold
 from gold.refresh import refresh
 from medallion.warehouse import warehouse
@@ -42,7 +42,7 @@ async def test_clear_all_clears_gold_quality_metrics_and_batches_and_the_preview
         await tables.drop_tpa_tables(tpa)
         return [fixture.physical]
 
-    monkeypatch.setattr(bronze, "clear_all_hooks", [drop_own_tables])
+    monkeypatch.setattr(cleanup, "clear_all_hooks", [drop_own_tables])
     response = await admin_client.post("/api/bronze/clear-all-data", {"confirm": "DELETE"}, "application/json")
 
     assert response.status_code == 200 and response.json()["results"]["errors"] == []

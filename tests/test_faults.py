@@ -66,7 +66,7 @@ def test_worker_killed_mid_load_resumes_with_every_row_exactly_once(tmp_path):
         "from pathlib import Path\n"
         "from medallion.warehouse import close_warehouse\n"
         "from tpa.services import create_tpa\n"
-        "from bronze.services import register_upload\n"
+        "from bronze.queue import register_upload\n"
         f"path = Path({str(source)!r})\n"
         "digest = hashlib.sha256(path.read_bytes()).hexdigest()\n"
         "async def main():\n"

@@ -1,4 +1,5 @@
-"""G1-G9 shapes, ordering and errors, the Gold extras (refresh, quality run, rule create/edit) and role checks."""
+"""Gold API (analytics, metrics, quality, rules): shapes, ordering and errors, the Gold extras (refresh, quality run,
+rule create/edit) and role checks."""
 
 import json
 from typing import Any

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from silver.matcher import Suggestion, TargetColumn, normalize_field_name, suggest_mappings
+from silver.match_names import normalize_field_name
+from silver.matcher import Suggestion, TargetColumn, suggest_mappings
 
 pytestmark = pytest.mark.pure
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from medallion.warehouse import warehouse
-from silver.transform import converted
+from silver.transform_sql import converted
 from tpa.conversions import Conversions
 
 pytestmark = pytest.mark.pure

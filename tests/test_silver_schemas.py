@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from medallion.errors import ApiError
 from medallion.warehouse import warehouse
-from silver.schemas import default_sql, normalize_default, parse_data_type
+from silver.schema_types import default_sql, normalize_default, parse_data_type
 from tests.test_silver_tables import INJECTIONS, canary, new_schema_table  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -254,7 +254,7 @@ async def test_tpa_delete_drops_its_tables_and_mappings(admin_client, operator_c
 
 
 async def test_clear_all_hook_drops_only_registered_tables(operator_client, tpa):
-    from bronze.services import clear_all_hooks
+    from bronze.cleanup import clear_all_hooks
 
     assert tables.drop_all_registered_tables in clear_all_hooks
     table = await new_schema_table(operator_client)

@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from bronze import services as bronze
+from bronze import queue, raw
 from medallion import caching
 from silver import mappings, quality, rules, tables
 from silver.transform import transform
@@ -26,8 +26,8 @@ async def test_every_cached_read_forgets_a_deleted_tpa(admin_client, tpa):
     # Every cached read that shows the TPA's data, warmed while the TPA exists.
     reads = {
         "tpas": lambda: list_tpas(),
-        "bronze_queue": lambda: bronze.list_queue(tpa),
-        "bronze_raw": lambda: bronze.raw_records(tpa),
+        "bronze_queue": lambda: queue.list_queue(tpa),
+        "bronze_raw": lambda: raw.raw_records(tpa),
         "silver_mappings": lambda: mappings.list_mappings(tpa),
         "silver_tables": lambda: tables.list_tables(tpa),
         "silver_rules": lambda: rules.list_rules(None, None),

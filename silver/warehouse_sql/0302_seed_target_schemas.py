@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from medallion.warehouse import Warehouse
-from silver.schemas import insert_definitions, parse_csv
+from silver.schema_csv import insert_definitions, parse_csv
 
 SEED = Path(__file__).resolve().parent.parent / "seed" / "target_schemas.csv"
 

@@ -1,5 +1,5 @@
-"""S4 allows 2000-character column descriptions; 0300 declared VARCHAR(1000). Snowflake enforces lengths
-(widening is allowed in place); the embedded engine does not, so it needs no change."""
+"""A schema column may have a 2000-character description; 0300 declared VARCHAR(1000). Snowflake enforces
+lengths (widening is allowed in place); the embedded engine does not, so it needs no change."""
 
 from medallion.warehouse import Warehouse
 

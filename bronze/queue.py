@@ -1,28 +1,27 @@
-"""Bronze use-cases: the file queue, raw records, stage files and the destructive resets."""
+"""The file queue: its reads, registering an upload, discovering staged files, resetting stuck entries,
+reprocessing, the background runs and the operations overview of the queue."""
 
 import asyncio
-import json
 import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
+from bronze.filters import in_list, tpa_filter, where_clause
 from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
-from medallion import audit, events, locks, stream
-from medallion.caching import cached, invalidate, invalidate_every_namespace
+from bronze.raw import RAW_NAMESPACE
+from medallion import audit, events, stream
+from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
-from medallion.errors import ApiError, conflict, not_found, validation_error
-from medallion.hooks import Hook
-from medallion.scope import in_scope, tpa_condition
-from medallion.warehouse import Transaction, WarehouseError, identifiers, warehouse
-from medallion.warehouse.identifiers import STAGES, InvalidIdentifier, quote, stage_name, tpa_code
-from tpa.services import get_tpa, list_tpas, require_active_tpa
+from medallion.errors import conflict, not_found, validation_error
+from medallion.scope import in_scope
+from medallion.warehouse import Transaction, identifiers, warehouse
+from tpa.services import list_tpas, require_active_tpa
 
 QUEUE = "BRONZE.FILE_PROCESSING_QUEUE"
-RAW = "BRONZE.RAW_DATA_TABLE"
 QUEUE_COLUMNS = (
     "QUEUE_ID, FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, STATUS, DISCOVERED_TIMESTAMP, PROCESSED_TIMESTAMP, "
     "ERROR_MESSAGE, PROCESS_RESULT, RETRY_COUNT, ROWS_LOADED, CONTENT_HASH, UPLOADED_BY"
@@ -36,31 +35,11 @@ LAST_BEAT_JOIN = (
 )
 LAST_BEAT = "COALESCE(h.BEAT, q.HEARTBEAT_AT)"
 STUCK = f"COALESCE({LAST_BEAT} < ?, TRUE)"
-RAW_COLUMNS = "RECORD_ID, FILE_NAME, SHEET_NAME, FILE_ROW_NUMBER, TPA, RAW_DATA, FILE_TYPE, LOAD_TIMESTAMP, LOADED_BY"
 STATUSES = ("PENDING", "PROCESSING", "SUCCESS", "FAILED", "DUPLICATE", "DELETED")
 FILE_TYPES = ("CSV", "EXCEL", "FIXED_WIDTH", "PARQUET", "JSON", "NDJSON", "X12", "ARCHIVE", "UNKNOWN")
-REPLACEABLE_STATUSES = ("PENDING", "FAILED", "DUPLICATE", "DELETED")
 QUEUE_NAMESPACE = "bronze_queue"
-RAW_NAMESPACE = "bronze_raw"
 MAX_FILE_NAME_LENGTH = 255
-MAX_SOURCE_FIELDS = 1000
-FIELD_PROFILE_RECORDS = 10000
-FIELD_SAMPLE_VALUES = 5
 
-ClearAllHook = Callable[[], Awaitable[list[str]]]
-clear_all_hooks: Hook[ClearAllHook] = Hook("bronze.clear_all")
-"""Silver registers here: each hook drops its registered physical tables and returns their names."""
-derived_tables: Hook[str] = Hook("bronze.derived_tables")
-"""Tables ("SCHEMA.TABLE") of data derived from the loaded records, which clear-all empties with them: Silver's
-quarantine, flags, quality metrics and transform batches, Gold's figures. Definitions and logs are not derived."""
-
-
-def cleared_tables() -> list[str]:
-    """What clear-all empties, in this order, in one transaction."""
-    return [RAW, QUEUE, HEARTBEATS, *derived_tables]
-
-
-CLEAR_ALL_LOCK = "bronze.clear_all"
 _background: set[asyncio.Task[Any]] = set()
 
 
@@ -95,56 +74,16 @@ def checked_file_name(value: object) -> str:
     return value
 
 
-def checked_stage_path(value: object, field: str = "file_path") -> tuple[str, str]:
-    """`<TPA>/<file name>` exactly as listed in a stage -> (TPA, file name)."""
-    if not isinstance(value, str) or value.count("/") != 1:
-        raise validation_error(field, "Use <TPA>/<file name> as listed.", code="invalid_file_name")
-    folder, name = value.split("/")
-    try:
-        if tpa_code(folder) != folder:
-            raise InvalidIdentifier(folder)
-    except InvalidIdentifier:
-        raise validation_error(field, "The folder is not a TPA code.", code="invalid_file_name") from None
-    return folder, checked_file_name(name)
-
-
-def checked_stage(value: object) -> str:
-    try:
-        return stage_name(value)
-    except InvalidIdentifier:
-        raise not_found("stage_not_found", f"Stage {str(value)[:60]} does not exist.") from None
-
-
-def _where(conditions: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
-    clauses = [clause for clause, _ in conditions]
-    params = [value for _, values in conditions for value in values]
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def _in(column: str, values: Sequence[Any]) -> tuple[str, Sequence[Any]]:
-    return f"{column} IN ({', '.join('?' for _ in values)})", values
-
-
-def _tpa_condition(value: str | None) -> list[tuple[str, Sequence[Any]]]:
-    """An optional TPA filter within the request's TPA scope; an unknown, malformed or out-of-scope code matches
-    nothing."""
-    try:
-        clause, params = tpa_condition("TPA", tpa_code(value) if value else None)
-    except InvalidIdentifier:
-        return [("1 = 0", ())]
-    return [(clause, params)] if clause else []
-
-
 # --------------------------------------------------------------------------- queue reads
 
 
 def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> tuple[str, list[Any]]:
-    conditions = _tpa_condition(tpa)
+    conditions = tpa_filter(tpa)
     if statuses:
-        conditions.append(_in("STATUS", statuses))
+        conditions.append(in_list("STATUS", statuses))
     if file_type:
         conditions.append(("FILE_TYPE = ?", (file_type,)))
-    return _where(conditions)
+    return where_clause(conditions)
 
 
 async def list_queue(
@@ -171,7 +110,7 @@ async def queue_total(tpa: str | None = None, statuses: list[str] | None = None,
 
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def status_summary(tpa: str | None = None) -> list[dict[str, Any]]:
-    where, params = _where(_tpa_condition(tpa))
+    where, params = where_clause(tpa_filter(tpa))
     return await warehouse().fetch_all(
         "SELECT TPA, STATUS, COUNT(*) AS FILE_COUNT, COALESCE(SUM(FILE_SIZE_BYTES), 0) AS TOTAL_BYTES, "
         f"MIN(DISCOVERED_TIMESTAMP) AS OLDEST_FILE, MAX(DISCOVERED_TIMESTAMP) AS NEWEST_FILE FROM {QUEUE} {where} "
@@ -194,98 +133,10 @@ async def get_queue_entry(queue_id: int) -> dict[str, Any]:
     return row
 
 
-async def _entry_for_path(path: str, within: Transaction | None = None) -> dict[str, Any] | None:
+async def latest_entry_for_path(path: str, within: Transaction | None = None) -> dict[str, Any] | None:
     return await (within or warehouse()).fetch_one(
         f"SELECT {QUEUE_COLUMNS} FROM {QUEUE} WHERE FILE_NAME = ? ORDER BY QUEUE_ID DESC LIMIT 1", (path,)
     )
-
-
-# --------------------------------------------------------------------------- raw reads
-
-
-def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[tuple[str, Sequence[Any]]]:
-    conditions = _tpa_condition(tpa)
-    if file_name:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
-    if search:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(TO_JSON(RAW_DATA))) > 0", (search,)))
-    return conditions
-
-
-@cached(RAW_NAMESPACE, ttl=60)
-async def raw_records(
-    tpa: str | None = None,
-    file_name: str | None = None,
-    search: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    where, params = _where(_raw_conditions(tpa, file_name, search))
-    rows = await warehouse().fetch_all(
-        f"SELECT {RAW_COLUMNS} FROM {RAW} {where} "
-        f"ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID {identifiers.limit(limit, offset)}",
-        params,
-    )
-    for row in rows:
-        row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]
-    return rows
-
-
-@cached(RAW_NAMESPACE, ttl=60)
-async def raw_count(tpa: str | None = None, file_name: str | None = None, search: str | None = None) -> int:
-    where, params = _where(_raw_conditions(tpa, file_name, search))
-    return int(await warehouse().fetch_value(f"SELECT COUNT(*) AS N FROM {RAW} {where}", params) or 0)
-
-
-@cached(RAW_NAMESPACE, ttl=60)
-async def raw_stats(tpa: str | None = None) -> dict[str, Any]:
-    where, params = _where(_tpa_condition(tpa))
-    row = await warehouse().fetch_one(
-        "SELECT COUNT(*) AS TOTAL_ROWS, COUNT(DISTINCT TPA || '/' || FILE_NAME) AS TOTAL_FILES, "
-        "COUNT(DISTINCT TPA) AS TOTAL_TPAS, MIN(LOAD_TIMESTAMP) AS EARLIEST_LOAD, "
-        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} {where}",
-        params,
-    )
-    row = row or {}
-    return {
-        "total_rows": int(row.get("TOTAL_ROWS") or 0),
-        "total_files": int(row.get("TOTAL_FILES") or 0),
-        "total_tpas": int(row.get("TOTAL_TPAS") or 0),
-        "earliest_load": row.get("EARLIEST_LOAD"),
-        "latest_load": row.get("LATEST_LOAD"),
-    }
-
-
-@cached(RAW_NAMESPACE, ttl=120)
-async def source_fields(tpa: str) -> list[str]:
-    """Distinct top-level keys; every record of one file and sheet has the same keys, so one record each suffices."""
-    code = (await get_tpa(tpa))["TPA_CODE"]
-    rows = await warehouse().fetch_all(
-        "SELECT DISTINCT f.KEY AS FIELD FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE WHERE TPA = ? "
-        "QUALIFY ROW_NUMBER() OVER (PARTITION BY QUEUE_ID, FILE_NAME, SHEET_NAME ORDER BY RECORD_ID) = 1) r, "
-        f"LATERAL FLATTEN(input => r.RAW_DATA) f ORDER BY FIELD {identifiers.limit(MAX_SOURCE_FIELDS)}",
-        (code,),
-        timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
-    )
-    return [row["FIELD"] for row in rows]
-
-
-@cached(RAW_NAMESPACE, ttl=120)
-async def field_profile(tpa: str) -> list[dict[str, Any]]:
-    """Per source field: how many of the latest records fill it, and a few distinct sample values."""
-    code = (await get_tpa(tpa))["TPA_CODE"]
-    rows = await warehouse().fetch_all(
-        "SELECT f.KEY AS FIELD, COUNT(*) AS RECORDS, COUNT(f.VALUE::STRING) AS FILLED, "
-        "ARRAY_AGG(DISTINCT f.VALUE::STRING) AS SAMPLES FROM (SELECT RAW_DATA FROM BRONZE.RAW_DATA_TABLE "
-        f"WHERE TPA = ? ORDER BY RECORD_ID DESC {identifiers.limit(FIELD_PROFILE_RECORDS)}) r, "
-        "LATERAL FLATTEN(input => r.RAW_DATA) f GROUP BY f.KEY ORDER BY f.KEY",
-        (code,),
-        timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
-    )
-    for row in rows:
-        samples = json.loads(row["SAMPLES"]) if isinstance(row["SAMPLES"], str) else row["SAMPLES"] or []
-        row["SAMPLES"] = [value for value in samples if value is not None][:FIELD_SAMPLE_VALUES]
-    return rows
 
 
 # --------------------------------------------------------------------------- upload
@@ -301,7 +152,7 @@ async def register_upload(
     if file_type == "UNKNOWN":
         raise validation_error("file", f"Upload a {SUPPORTED_SUFFIXES_TEXT} file.", code="unsupported_file_type")
     path = f"{code}/{file_name}"
-    existing = await _entry_for_path(path)
+    existing = await latest_entry_for_path(path)
     _refuse_replacing(existing)
     wh = warehouse()
     await wh.stage_put(local_path, "SRC", path)
@@ -466,164 +317,6 @@ def background_running() -> bool:
 async def background_idle() -> None:
     while _background:
         await asyncio.gather(*list(_background), return_exceptions=True)
-
-
-# --------------------------------------------------------------------------- stages
-
-
-async def list_stage(stage: str) -> list[dict[str, Any]]:
-    files = await warehouse().stage_list(checked_stage(stage))
-    return [
-        {"name": f.name, "size": f.size, "md5": f.md5 or "", "last_modified": f.last_modified}
-        for f in sorted(files, key=lambda f: f.name)
-        if in_scope(f.name.split("/", 1)[0])
-    ]
-
-
-async def stage_totals() -> dict[str, dict[str, int]]:
-    wh = warehouse()
-    totals = {}
-    for stage in STAGES:
-        files = [f for f in await wh.stage_list(stage) if in_scope(f.name.split("/", 1)[0])]
-        totals[stage] = {"count": len(files), "size": sum(f.size for f in files)}
-    return totals
-
-
-async def delete_stage_file(stage: str, file_path: object, *, user: str | None) -> dict[str, Any]:
-    stage = checked_stage(stage)
-    tpa, _ = checked_stage_path(file_path)
-    path = str(file_path)
-    wh = warehouse()
-    if not in_scope(tpa) or not any(f.name == path for f in await wh.stage_list(stage, path)):
-        raise not_found("file_not_found", f"{path} is not in stage {stage}.")
-    entry = await _entry_for_path(path) if stage == "SRC" else None
-    if entry is not None and entry["STATUS"] == "PROCESSING":
-        raise conflict("file_in_processing", f"{path} is being processed right now.")
-    await wh.stage_remove(stage, path)
-    queue_action = "unchanged" if stage != "SRC" else "not_in_queue"
-    async with wh.transaction() as tx:
-        if entry is not None:
-            queue_action = await _forget_removed_file(tx, entry)
-        await audit.record(
-            user, "DELETE", "STAGE_FILE", f"{stage}/{path}", tpa=tpa, after={"queue_action": queue_action}, within=tx
-        )
-    await invalidate_bronze()
-    return {
-        "message": f"File deleted successfully from {stage} stage",
-        "file_path": path,
-        "stage_path": f"@{stage}/{path}",
-        "queue_action": queue_action,
-    }
-
-
-async def _forget_removed_file(tx: Transaction, entry: dict[str, Any]) -> str:
-    if entry["STATUS"] in ("PENDING", "FAILED"):
-        await tx.execute(f"DELETE FROM {QUEUE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
-        return "deleted"
-    if entry["STATUS"] == "SUCCESS":
-        await tx.execute(
-            f"UPDATE {QUEUE} SET STATUS = 'DELETED', ERROR_MESSAGE = 'File manually deleted from stage' "
-            "WHERE QUEUE_ID = ?",
-            (entry["QUEUE_ID"],),
-        )
-        return "marked_deleted"
-    return "unchanged"
-
-
-async def bulk_delete_stage_files(stage: str, file_paths: list[str], *, user: str | None) -> dict[str, Any]:
-    stage = checked_stage(stage)
-    succeeded: list[str] = []
-    failed: list[dict[str, str]] = []
-    for path in file_paths:
-        try:
-            await delete_stage_file(stage, path, user=user)
-        except ApiError as error:
-            failed.append({"file": path, "error": error.detail})
-        except WarehouseError as error:
-            failed.append({"file": path, "error": str(error)})
-        else:
-            succeeded.append(path)
-    return {
-        "message": f"Bulk delete completed: {len(succeeded)} succeeded, {len(failed)} failed",
-        "results": {"success": succeeded, "failed": failed, "total": len(file_paths)},
-    }
-
-
-# --------------------------------------------------------------------------- deleting data
-
-
-async def delete_file_data(file_name: str, tpa: str, *, user: str | None) -> dict[str, Any]:
-    code = (await get_tpa(tpa))["TPA_CODE"]
-    name = file_name.rsplit("/", 1)[-1]
-    path = f"{code}/{name}"
-    entry = await _entry_for_path(path)
-    if entry is not None and entry["STATUS"] == "PROCESSING":
-        raise conflict("file_in_processing", f"{path} is being processed right now.")
-    async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
-        deleted = await tx.execute(f"DELETE FROM {RAW} WHERE TPA = ? AND FILE_NAME = ?", (code, name))
-        if entry is None and not deleted:
-            raise not_found("file_not_found", f"No data or queue entry for {path}.")
-        if entry is not None:
-            await tx.execute(
-                f"UPDATE {QUEUE} SET STATUS = 'DELETED', PROCESS_RESULT = ? WHERE QUEUE_ID = ?",
-                (f"Data deleted: {deleted} rows removed", entry["QUEUE_ID"]),
-            )
-        await audit.record(
-            user, "DELETE_DATA", "BRONZE_FILE", path, tpa=code, after={"rows_deleted": deleted}, within=tx
-        )
-    await invalidate_bronze()
-    return {
-        "message": f"Deleted {deleted} row(s) for file: {name}",
-        "file_name": name,
-        "tpa": code,
-        "rows_deleted": deleted,
-    }
-
-
-async def clear_all_data(*, user: str | None) -> dict[str, Any]:
-    async with locks.holding(CLEAR_ALL_LOCK, "Clearing all data is already in progress."):
-        results: dict[str, list[str]] = {
-            "stages_cleared": [],
-            "tables_truncated": [],
-            "silver_tables_dropped": [],
-            "errors": [],
-        }
-        wh = warehouse()
-        for stage in STAGES:
-            try:
-                for staged in await wh.stage_list(stage):
-                    await wh.stage_remove(stage, staged.name)
-                results["stages_cleared"].append(stage)
-            except WarehouseError as error:
-                results["errors"].append(f"Stage {stage}: {error}")
-        async with wh.transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
-            for table in cleared_tables():
-                await tx.execute(f"DELETE FROM {quote(*table.split('.'))}")
-                results["tables_truncated"].append(table)
-            await audit.record(user, "CLEAR_ALL", "BRONZE", "ALL", within=tx)
-        for hook in clear_all_hooks:
-            try:
-                results["silver_tables_dropped"].extend(await hook())
-            except (ApiError, WarehouseError) as error:
-                results["errors"].append(str(error))
-        await invalidate_every_namespace()  # every layer's data is gone
-    events.log_event("WARNING", "bronze.clear_all", "All loaded and derived data cleared", user=user, details=results)
-    message = "All data cleared successfully" if not results["errors"] else "Data cleared with errors"
-    return {"message": message, "results": results}
-
-
-async def purge_tpa_rows(tx: Transaction, tpa: str) -> None:
-    await tx.execute(f"DELETE FROM {RAW} WHERE TPA = ?", (tpa,))
-    await tx.execute(f"DELETE FROM {QUEUE} WHERE TPA = ?", (tpa,))
-
-
-async def purge_tpa_files(tpa: str) -> int:
-    wh = warehouse()
-    for stage in STAGES:
-        for staged in await wh.stage_list(stage, f"{tpa}/"):
-            await wh.stage_remove(stage, staged.name)
-    await invalidate_bronze()
-    return 0
 
 
 # --------------------------------------------------------------------------- operations overview
