@@ -101,7 +101,7 @@ async def transform(
     apply_rules: bool = True,
     user: str | None = None,
 ) -> Outcome:
-    """Run one transform of the table's records: all of them, or with `incremental` those after its watermark."""
+    """Run one transform of the table's records: all of them, or with `incremental` those no run has read yet."""
     return await _run_plan(await _plan(tpa, table, "INCREMENTAL" if incremental else "FULL", apply_rules), user)
 
 

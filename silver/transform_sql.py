@@ -124,8 +124,14 @@ def _source_columns(index: int, source: Source | None) -> str:
 
 def _add_scope(raw: Sql, plan: Plan) -> None:
     if plan.mode == "INCREMENTAL":
-        raw.text += " AND r.RECORD_ID > ?"
-        raw.params.append(plan.table.watermark)
+        # The records no earlier run has read: in neither the table nor its quarantine. Not "ids above the last
+        # one": Snowflake's IDENTITY is NOORDER unless declared ORDER, so a later load can get lower ids.
+        raw.text += (
+            f' AND NOT EXISTS (SELECT 1 FROM {plan.table.sql} AS t WHERE t."_RECORD_ID" = r.RECORD_ID)'
+            " AND NOT EXISTS (SELECT 1 FROM SILVER.QUARANTINE AS q WHERE q.TPA = ? AND q.SCHEMA_TABLE = ? "
+            "AND q.RECORD_ID = r.RECORD_ID)"
+        )
+        raw.params += [plan.table.tpa, plan.table.schema_table]
     elif plan.mode == "RELEASE":
         raw.text += (
             " AND r.RECORD_ID IN (SELECT q.RECORD_ID FROM SILVER.QUARANTINE AS q WHERE q.TPA = ? "
