@@ -2,7 +2,6 @@
 the months they touch and rebuilds them with INSERT ... SELECT (everything in full mode or when eligibility
 changed). Each refresh is a recorded run; quality rules and business metrics follow it."""
 
-import asyncio
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -10,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from medallion import stream
+from medallion import locks, stream
 from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.events import log_error, log_event
@@ -23,7 +22,7 @@ from .config import RiskTiers, risk_tiers
 from .feeds import TpaSources, claims_feed, discover, eligibility_feed
 from .rules import ALL_TPAS, CLAIMS_FEED, GOLD_TABLES, TRANSFORMATION, compile_rule, scope_code
 
-_refresh_lock = asyncio.Lock()
+REFRESH_LOCK = "gold.refresh"
 DERIVED_TABLES = (*GOLD_TABLES, "REFRESHED_BATCHES")
 TPA_OWNED_TABLES = (
     *DERIVED_TABLES, "QUALITY_CHECK_RESULTS", "BUSINESS_METRIC_VALUES", "BUSINESS_METRICS", "QUALITY_RULES",
@@ -49,7 +48,7 @@ class RefreshCounts:
 async def refresh(tpa: str | None = None, *, full: bool = False, user: str | None = None) -> dict[str, Any]:
     """Refresh Gold for one TPA or all; returns the recorded run."""
     scope = scope_code(tpa) if tpa else ALL_TPAS
-    async with _refresh_lock:
+    async with locks.holding(REFRESH_LOCK, "A Gold refresh is already running."):
         run_id = uuid.uuid4().hex
         started, clock = utc_now(), time.monotonic()
         wh = warehouse()

@@ -59,6 +59,8 @@ RETENTION_DAYS_COMPLETED = env.int("RETENTION_DAYS_COMPLETED", default=30)
 RETENTION_DAYS_ARCHIVE = env.int("RETENTION_DAYS_ARCHIVE", default=365)
 RETENTION_DAYS_LOGS = env.int("RETENTION_DAYS_LOGS", default=90)
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=3600)
+# How long a cluster-wide lock outlives a holder that stopped renewing it (a process that died).
+LOCK_LEASE_SECONDS = env.int("LOCK_LEASE_SECONDS", default=60)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 CORTEX_MODELS = env.list("CORTEX_MODELS", default=["snowflake-arctic", "mistral-large2", "llama3.1-70b"])

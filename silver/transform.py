@@ -101,7 +101,7 @@ async def transform(
     apply_rules: bool = True,
     user: str | None = None,
 ) -> Outcome:
-    """Run one transform of the table's records: all of them, or with `incremental` those after its watermark."""
+    """Run one transform of the table's records: all of them, or with `incremental` those no run has read yet."""
     return await _run_plan(await _plan(tpa, table, "INCREMENTAL" if incremental else "FULL", apply_rules), user)
 
 
@@ -122,7 +122,7 @@ async def _run_plan(plan: Plan, user: str | None) -> Outcome:
 
 
 async def is_busy(tpa: str) -> bool:
-    if tables.operation_running(tpa):
+    if await tables.operation_running(tpa):
         return True
     return bool(
         await warehouse().fetch_one(

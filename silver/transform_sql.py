@@ -117,7 +117,14 @@ def _source_columns(index: int, source: Source | None) -> str:
 
 def _scope(plan: Plan) -> Sql:
     if plan.mode == "INCREMENTAL":
-        return Sql(" AND r.RECORD_ID > ?", (plan.table.watermark,))
+        # The records no earlier run has read: in neither the table nor its quarantine. Not "ids above the last
+        # one": Snowflake's IDENTITY is NOORDER unless declared ORDER, so a later load can get lower ids.
+        return Sql(
+            f' AND NOT EXISTS (SELECT 1 FROM {plan.table.sql} AS t WHERE t."_RECORD_ID" = r.RECORD_ID)'
+            " AND NOT EXISTS (SELECT 1 FROM SILVER.QUARANTINE AS q WHERE q.TPA = ? AND q.SCHEMA_TABLE = ? "
+            "AND q.RECORD_ID = r.RECORD_ID)",
+            (plan.table.tpa, plan.table.schema_table),
+        )
     if plan.mode != "RELEASE":
         return Sql()
     released = Sql(

@@ -53,7 +53,8 @@ SELECTED = {
     test_silver_mappings: ["test_auto_ml_creates_expected_unapproved_suggestions", "test_approve_delete_and_edit"],
     test_silver_transform: [
         "test_transform_maps_casts_and_reports_the_contract_result",
-        "test_incremental_reads_only_records_after_the_watermark",
+        "test_incremental_reads_only_records_no_run_has_read",
+        "test_incremental_takes_records_whose_ids_arrive_out_of_order",
         "test_each_rule_type_rejects_to_quarantine",
         "test_correct_replaces_the_value",
         "test_quarantine_release_after_fix",

@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,8 +46,40 @@ class WarehouseMetrics:
 
 @dataclass(eq=False)
 class Lease:
+    """A pool slot and its connection. A caller that gives up while the connection is still being opened
+    abandons the lease: the opening thread then hands the slot and the late connection back to the pool."""
+
     connection: PooledConnection | None
     waited: float = 0.0
+    abandoned: bool = False
+    settled: bool = False
+    _settling: threading.Lock = field(default_factory=threading.Lock)
+
+    def abandon_if_connecting(self) -> bool:
+        """True when no connection is there yet (nor will be, after a failed open): the lease is then the
+        opening thread's to give back."""
+        with self._settling:
+            if self.connection is None and not self.settled:
+                self.abandoned = True
+            return self.abandoned
+
+    def begin_opening(self) -> bool:
+        """Drop a connection found unusable before opening another; False when the caller has gone."""
+        with self._settling:
+            self.connection, self.settled = None, False
+            return not self.abandoned
+
+    def settle(self, connection: PooledConnection | None) -> bool:
+        """Attach a newly opened connection (None: opening failed); False when the caller has gone."""
+        with self._settling:
+            if not self.abandoned:
+                self.connection, self.settled = connection, True
+            return not self.abandoned
+
+
+def _retrieve_quietly(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class Queries:
@@ -237,6 +270,8 @@ class Warehouse(Queries):
         return Lease(connection, time.monotonic() - started)
 
     def _release(self, lease: Lease) -> None:
+        if lease.abandoned:
+            return  # the thread still opening its connection gives the slot back
         connection = lease.connection
         if connection is not None and connection.broken:
             self.executor.submit(self.backend.close, connection.raw)
@@ -275,6 +310,9 @@ class Warehouse(Queries):
     async def _interrupt(self, lease: Lease, future: asyncio.Future[Any]) -> None:
         """The cancel request runs on its own threads (no network call on the event loop); the caller waits a
         bounded time for the statement to stop, and a connection whose statement does not stop is dropped."""
+        if lease.abandon_if_connecting():
+            future.add_done_callback(_retrieve_quietly)
+            return  # nothing runs yet that could be cancelled
         connection = lease.connection
         loop = asyncio.get_running_loop()
         if connection is not None:
@@ -326,9 +364,23 @@ class Warehouse(Queries):
                 self.backend.close(connection.raw)
                 connection = None
         if connection is None:
+            connection = self._open(lease)
+        return connection
+
+    def _open(self, lease: Lease) -> PooledConnection:
+        if not lease.begin_opening():
+            self.pool.release(None)
+            raise WarehouseTimeout("The caller gave up before the warehouse connection was opened.")
+        try:
             connection = PooledConnection(self.backend.connect())
-            self.metrics.connections_opened += 1
-            lease.connection = connection
+        except BaseException:
+            if not lease.settle(None):
+                self.pool.release(None)
+            raise
+        self.metrics.connections_opened += 1
+        if not lease.settle(connection):
+            self.pool.release(connection)  # unused, so as good as any idle connection
+            raise WarehouseTimeout("The caller gave up while the warehouse connection was being opened.")
         return connection
 
     def gauges(self) -> dict[str, int]:
@@ -346,7 +398,7 @@ class Warehouse(Queries):
             self.backend.close(connection.raw)
 
     def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)  # a connection still opening lands in the pool
         self.close_idle_connections()
-        self.executor.shutdown(wait=True, cancel_futures=True)
         self.cancel_executor.shutdown(wait=False, cancel_futures=True)
         self.backend.shutdown()
