@@ -23,6 +23,7 @@ class ServerSpec:
     latency_ms: float = 100.0
     acquire_timeout: float = 5.0
     upload_max_bytes: int = 100 * 1024 * 1024
+    memory_limit: str | None = None  # WAREHOUSE_MEMORY_LIMIT; None: the app's default
 
 
 def free_port() -> int:
@@ -60,11 +61,16 @@ class AppServer:
             UPLOAD_MAX_BYTES=str(self.spec.upload_max_bytes),
             PYTHONUNBUFFERED="1",
         )
+        if self.spec.memory_limit is not None:
+            env["WAREHOUSE_MEMORY_LIMIT"] = self.spec.memory_limit
         return env
 
-    def manage(self, *arguments: str) -> str:
+    def manage(self, *commands: tuple[str, ...]) -> str:
+        """Management commands run one after another in one process (one Django start-up); their output."""
+        script = "import sys, django; django.setup(); from django.core.management import call_command; "
+        script += "; ".join(f"call_command(*{list(command)!r}, stdout=sys.stdout)" for command in commands)
         completed = subprocess.run(
-            [sys.executable, "manage.py", *arguments],
+            [sys.executable, "-c", script],
             cwd=ROOT,
             env=self.environment(),
             capture_output=True,
@@ -74,7 +80,8 @@ class AppServer:
         return completed.stdout.strip()
 
     def command(self) -> list[str]:
-        return [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        # The system checks ran once in prepare_data_dir; every server of a run is the same code.
+        return [sys.executable, "manage.py", "serve", "--skip-checks", "--host", "127.0.0.1", "--port", str(self.port)]
 
     def start(self) -> None:
         with self.log_path.open("wb") as log:
@@ -121,10 +128,7 @@ class AppServer:
 
     def peak_rss_mb(self) -> float:
         """VmHWM: the most resident memory the process has held since it started."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return status_mb(self.pid, "VmHWM")
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -148,12 +152,20 @@ class RawServer(AppServer):
         ]
 
 
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of /proc/<pid>/status (VmRSS, VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def prepare_data_dir(data_dir: Path, secret_key: str) -> str:
     """Create Django's tables and an admin API token in a fresh data directory; returns the token."""
     setup = AppServer(data_dir, ServerSpec(latency_ms=0.0), secret_key)
-    setup.manage("migrate", "--noinput")
-    setup.manage("warehouse_migrate")
-    return setup.manage("createapitoken", "bench", "--role", "admin", "--name", "bench").splitlines()[-1]
+    commands = [("check",), ("migrate", "--noinput"), ("warehouse_migrate",)]
+    commands.append(("createapitoken", "bench", "--role", "admin", "--name", "bench"))
+    return setup.manage(*commands).splitlines()[-1]
 
 
 def new_secret_key() -> str:

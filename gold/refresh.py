@@ -14,11 +14,12 @@ from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.events import log_error, log_event
 from medallion.warehouse import Transaction, warehouse
+from medallion.warehouse.sql import Sql
 
 from . import metrics, quality
 from .builds import GOLD_BUILDS, BuildInput
 from .config import RiskTiers, risk_tiers
-from .feeds import Fragment, TpaSources, claims_feed, discover, eligibility_feed
+from .feeds import TpaSources, claims_feed, discover, eligibility_feed
 from .rules import ALL_TPAS, CLAIMS_FEED, GOLD_TABLES, TRANSFORMATION, compile_rule, scope_code
 
 REFRESH_LOCK = "gold.refresh"
@@ -126,9 +127,8 @@ async def _refresh_tpa(
         for table in GOLD_BUILDS:
             if months == [] and table.stored_period is not None:
                 continue
-            delete, insert = table.delete(tpa, months), table.insert(source, months)
-            await tx.execute(delete.sql, delete.params)
-            counts.rows[table.name] = await tx.execute(insert.sql, insert.params)
+            await tx.execute(table.delete(tpa, months))
+            counts.rows[table.name] = await tx.execute(table.insert(source, months))
         batches = sorted({(row["SOURCE_TABLE"], row["BATCH_ID"]) for row in [*new_claims, *new_eligibility]})
         await tx.insert_rows(
             '"GOLD"."REFRESHED_BATCHES"',
@@ -148,12 +148,15 @@ async def _refresh_tpa(
     return counts
 
 
-async def _new_batches(tx: Transaction, tpa: str, feed: Fragment, period: str) -> list[dict[str, Any]]:
+async def _new_batches(tx: Transaction, tpa: str, feed: Sql, period: str) -> list[dict[str, Any]]:
     return await tx.fetch_all(
-        f"SELECT DISTINCT SOURCE_TABLE, COALESCE(BATCH_ID, '') AS BATCH_ID, {period} AS PERIOD FROM ({feed.sql}) AS f "
-        "WHERE NOT EXISTS (SELECT 1 FROM GOLD.REFRESHED_BATCHES AS r WHERE r.TPA = ? "
-        "AND r.SOURCE_TABLE = f.SOURCE_TABLE AND r.BATCH_ID = COALESCE(f.BATCH_ID, ''))",
-        (*feed.params, tpa),
+        f"SELECT DISTINCT SOURCE_TABLE, COALESCE(BATCH_ID, '') AS BATCH_ID, {period} AS PERIOD FROM ("
+        + feed
+        + Sql(
+            ") AS f WHERE NOT EXISTS (SELECT 1 FROM GOLD.REFRESHED_BATCHES AS r WHERE r.TPA = ? "
+            "AND r.SOURCE_TABLE = f.SOURCE_TABLE AND r.BATCH_ID = COALESCE(f.BATCH_ID, ''))",
+            (tpa,),
+        )
     )
 
 

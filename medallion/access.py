@@ -7,12 +7,17 @@ from django.http import HttpRequest
 from medallion import audit
 from medallion.models import ApiToken, TpaScope, hash_token
 from medallion.roles import role_of
-from medallion.scope import effective_role
+from medallion.scope import effective_role, scope_from_codes
 
 
 async def scope_of_user(user: Any) -> frozenset[str] | None:
+    """Resolved with a bearer token's user (medallion.tokens) or looked up here once per request."""
+    resolved = getattr(user, "_medallion_scope", False)
+    if resolved is not False:
+        return resolved
     codes = [code async for code in TpaScope.objects.filter(user_id=user.pk).values_list("tpa_code", flat=True)]
-    return frozenset(codes) if codes else None
+    user._medallion_scope = scope_from_codes(codes)
+    return user._medallion_scope
 
 
 async def resolve_access(request: HttpRequest, user: Any) -> None:

@@ -1,8 +1,9 @@
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from medallion.roles import has_role
 
@@ -16,6 +17,7 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Stages", "bronze-stages", "viewer"),
             ("Raw data", "bronze-data", "viewer"),
             ("Source fields", "bronze-fields", "viewer"),
+            ("File layouts", "bronze-layouts", "viewer"),
         ),
     ),
     (
@@ -59,14 +61,22 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
 )
 
 
-def navigation_for(role: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+def navigation_for(role: str | None) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     """The menu a role sees: only links it may open, and no empty sections."""
+    return _navigation(role, get_script_prefix(), get_urlconf())
+
+
+@functools.cache
+def _navigation(
+    role: str | None, _script_prefix: str, _urlconf: str | None
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Reversed once per role, prefix and URL configuration: every page renders the menu."""
     sections = []
     for title, links in NAVIGATION:
-        allowed = [(label, reverse(name)) for label, name, needed in links if has_role(role, needed)]
+        allowed = tuple((label, reverse(name)) for label, name, needed in links if has_role(role, needed))
         if allowed:
             sections.append((title, allowed))
-    return sections
+    return tuple(sections)
 
 
 def warehouse_label() -> str:

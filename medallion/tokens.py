@@ -1,6 +1,6 @@
 """Bearer token -> user, resolved once per token for a few seconds in each process.
 
-Revoking, expiring or changing a token, or changing its user or the user's groups, bumps the `api_tokens`
+Revoking, expiring or changing a token, or changing its user, the user's groups or TPA scope, bumps the `api_tokens`
 generation in the shared cache; every request checks that generation, so revocation is immediate in every
 process that shares the cache.
 """
@@ -18,8 +18,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from . import caching
-from .models import ApiToken, hash_token
+from .models import ApiToken, TpaScope, hash_token
 from .roles import highest_role
+from .scope import scope_from_codes
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 RESOLUTION_SECONDS = 10.0
@@ -44,13 +45,14 @@ _remembered: dict[str, _Remembered] = {}
 
 
 def _resolve(key_hash: str) -> Resolution:
-    """One thread hop: the token, its user and the user's role together."""
+    """One thread hop: the token, its user, the user's role and TPA scope together."""
     token = ApiToken.objects.select_related("user").filter(key_hash=key_hash).first()
     if token is None or not token.is_usable or not token.user.is_active:
         return Resolution(None, RESOLUTION_SECONDS)
     user = token.user
     user._medallion_token = token  # its read-only flag and TPA scope, for medallion.access
     user._medallion_role = highest_role(list(user.groups.values_list("name", flat=True)), superuser=user.is_superuser)
+    user._medallion_scope = scope_from_codes(user.tpa_scopes.values_list("tpa_code", flat=True))
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -84,7 +86,7 @@ def forget_resolved_tokens(*_args: Any, **_kwargs: Any) -> None:
 
 def connect_signals() -> None:
     user_model = get_user_model()
-    for model in (ApiToken, user_model, Group):
+    for model in (ApiToken, user_model, Group, TpaScope):
         post_save.connect(forget_resolved_tokens, sender=model, dispatch_uid=f"tokens-save-{model.__name__}")
         post_delete.connect(forget_resolved_tokens, sender=model, dispatch_uid=f"tokens-delete-{model.__name__}")
     m2m_changed.connect(forget_resolved_tokens, sender=user_model.groups.through, dispatch_uid="tokens-groups")

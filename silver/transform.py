@@ -24,7 +24,7 @@ from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict
 from medallion.events import log_error, log_event
-from medallion.scope import tpa_condition
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, identifiers, warehouse
 from medallion.warehouse.identifiers import quote
 from silver import quality, schemas, tables
@@ -153,7 +153,7 @@ async def get_batch(batch_id: str) -> dict[str, Any]:
     row = await warehouse().fetch_one(
         f"SELECT {BATCH_COLUMNS} FROM SILVER.TRANSFORM_BATCHES WHERE BATCH_ID = ?", (batch_id[:40],)
     )
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise ApiError(404, "batch_not_found", f"Transform batch {batch_id[:40]} not found.")
     return row
 

@@ -5,16 +5,18 @@ import threading
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core import signals
 
-from medallion.asgi import ReusableExecutors, application
+from medallion import asgi
+from medallion.asgi import MedallionASGIHandler, RequestThread, ReusableExecutors, application
 from medallion.models import ApiToken
 
 CONCURRENT = 6
 ROUNDS = 5
 
 
-async def _get(path: str, headers: list[tuple[bytes, bytes]]) -> int:
+async def _get(path: str, headers: list[tuple[bytes, bytes]], app: MedallionASGIHandler = application) -> int:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -42,7 +44,7 @@ async def _get(path: str, headers: list[tuple[bytes, bytes]]) -> int:
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    await application(scope, receive, send)
+    await app(scope, receive, send)
     return messages[0]["status"]
 
 
@@ -67,6 +69,54 @@ async def test_requests_create_no_threads_once_warm(admin_client: Any, monkeypat
         assert 200 in await _burst(headers)
     assert started == []
     assert application.executors.idle >= 1
+
+
+def _counting_submits(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    submitted: list[Any] = []
+    submit = RequestThread.submit
+
+    def counting_submit(executor: RequestThread, *args: Any, **kwargs: Any) -> Any:
+        submitted.append(args[0])
+        return submit(executor, *args, **kwargs)
+
+    monkeypatch.setattr(RequestThread, "submit", counting_submit)
+    return submitted
+
+
+@pytest.mark.pure
+async def test_a_request_without_database_work_never_waits_for_its_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = MedallionASGIHandler()
+    submitted = _counting_submits(monkeypatch)
+    assert await _get("/api/health", [], handler) == 200
+    assert await _get("/api/health", [], handler) == 200
+    assert submitted == []
+
+
+@pytest.mark.pure
+async def test_request_signal_receivers_run_on_the_request_thread_when_they_need_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    thread = RequestThread()
+    ran_on: list[int] = []
+
+    def receiver(**_kwargs: Any) -> None:
+        ran_on.append(threading.get_ident())
+
+    async with ThreadSensitiveContext(executor=thread):
+        await sync_to_async(lambda: None)()
+        submitted = _counting_submits(monkeypatch)
+        await asgi.send_request_signal(signals.request_finished, MedallionASGIHandler, thread)
+        assert submitted == []
+        asgi._threads_with_open_connections.add(thread.ident)
+        await asgi.send_request_signal(signals.request_finished, MedallionASGIHandler, thread)
+        assert len(submitted) == 1 and thread.ident not in asgi._threads_with_open_connections
+        signals.request_finished.connect(receiver)
+        try:
+            await asgi.send_request_signal(signals.request_finished, MedallionASGIHandler, thread)
+        finally:
+            signals.request_finished.disconnect(receiver)
+    assert ran_on == [thread.ident]
+    thread.shutdown()
 
 
 @pytest.mark.pure

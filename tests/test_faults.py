@@ -239,7 +239,7 @@ async def test_statement_timeout_answers_504_quickly(slow_warehouse, viewer_clie
     assert response.status_code == 504, response.content
     body = response.json()
     assert body["code"] == "upstream_timeout" and "0.3 s" in body["detail"], body
-    assert elapsed < 3.0
+    assert elapsed < 4.5, "the 504 waited for the 5 s statement"
     assert slow_warehouse.metrics.timeouts >= 1
 
 
@@ -247,13 +247,16 @@ async def test_client_going_away_cancels_the_running_query(slow_warehouse):
     slow_warehouse.statement_timeout = 60
     client = await _client_for("viewer")
     request = asyncio.ensure_future(client.get("/api/bronze/stats"))
-    await asyncio.sleep(0.5)
-    assert slow_warehouse.pool.in_use >= 1
+    for _ in range(400):
+        if slow_warehouse.pool.in_use:
+            break
+        await asyncio.sleep(0.05)
+    assert slow_warehouse.pool.in_use >= 1, "the request never reached the warehouse"
     started = time.monotonic()
     request.cancel()
     with pytest.raises(asyncio.CancelledError):
         await request
-    assert time.monotonic() - started < 2.0, "the cancelled statement ran on"
+    assert time.monotonic() - started < 4.5, "the cancelled statement ran on for its 5 s"
     assert slow_warehouse.metrics.cancellations >= 1
 
 

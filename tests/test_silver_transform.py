@@ -413,10 +413,9 @@ async def test_a_value_an_expression_cannot_convert_is_quarantined_not_defaulted
 
 async def test_the_transform_reads_values_by_the_tpa_conversion_settings(operator_client, admin_client, claims):
     page = await admin_client.post(
-        "/operations/tpas",
-        {"action": "conversions", "tpa_code": claims.tpa, "date_order": "DMY", "decimal_comma": "on",
-         "accounting_negatives": "on"},
-    )  # fmt: skip
+        f"/operations/tpas/{claims.tpa}/conversions",
+        {"date_order": "DMY", "decimal_comma": "on", "accounting_negatives": "on"},
+    )
     assert page.status_code == 302
     listing = (await admin_client.get("/operations/tpas")).content.decode()
     assert "Dates and numbers: DMY, decimal comma, (negatives)" in listing

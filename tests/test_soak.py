@@ -36,6 +36,8 @@ MIX = (
     f"/api/silver/mappings?tpa={TPA}",
     f"/api/gold/metrics?tpa={TPA}",
     "/api/bronze/tasks",
+    "/bronze/status",
+    "/silver/schemas",
 )
 
 

@@ -123,11 +123,13 @@ async def test_processing_a_file_publishes_each_status_and_the_load(operator_cli
         while not subscriber.queue.empty():
             event = subscriber.queue.get_nowait()
             if event.data.get("file_name") == f"{tpa}/watched.csv":
-                seen.append((event.topic, event.data.get("status"), event.data.get("rows_loaded")))
+                seen.append(
+                    (event.topic, event.data.get("status") or event.data["phase"], event.data.get("rows_loaded"))
+                )
     finally:
         stream.bus.close_stream("watcher", subscriber)
-    assert seen == [("queue", "PENDING", None), ("queue", "PROCESSING", None), ("load", None, None),
-                    ("queue", "SUCCESS", 2)]  # fmt: skip
+    assert seen == [("queue", "PENDING", None), ("queue", "PROCESSING", None), ("load", "LOADING", None),
+                    ("load", "LOADED", None), ("queue", "SUCCESS", 2)]  # fmt: skip
 
 
 @pytest.mark.usefixtures("require_redis")

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from medallion import tokens
-from medallion.models import ApiToken
+from medallion.models import ApiToken, TpaScope
 from medallion.roles import grant_role
 
 FORGET_IN_OTHER_PROCESS = """
@@ -66,6 +66,18 @@ async def test_user_and_group_changes_are_seen_on_the_next_request(transactional
     user.is_active = False
     await user.asave()
     assert await tokens.user_for_token(raw) is None
+    assert len(lookups) == 3
+
+
+async def test_tpa_scope_is_resolved_with_the_token_and_changes_are_seen_on_the_next_request(
+    transactional_db: None, lookups: list[str]
+) -> None:
+    user, _token, raw = await _issued("scoped-token-user", "operator")
+    assert (await tokens.user_for_token(raw))._medallion_scope is None
+    scope = await TpaScope.objects.acreate(user=user, tpa_code="ACME")
+    assert (await tokens.user_for_token(raw))._medallion_scope == frozenset({"ACME"})
+    await scope.adelete()
+    assert (await tokens.user_for_token(raw))._medallion_scope is None
     assert len(lookups) == 3
 
 

@@ -3,7 +3,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from .backends.base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Row, StageFile
 from .errors import WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from .pool import ConnectionPool, PooledConnection
+from .sql import Query, insert_into, inserted_id, statement
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -89,25 +90,30 @@ class Queries:
     async def _run(self, operation: Callable[[Any], T], timeout: float | None = None) -> T:
         raise NotImplementedError
 
-    async def fetch_all(self, sql: str, params: Params = None, *, timeout: float | None = None) -> list[Row]:
-        backend = self.warehouse.backend
-        return (await self._run(lambda raw: backend.execute(raw, sql, params), timeout)).dicts()
+    async def fetch_all(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> list[Row]:
+        backend, (text, values) = self.warehouse.backend, statement(sql, params)
+        return (await self._run(lambda raw: backend.execute(raw, text, values), timeout)).dicts()
 
-    async def fetch_one(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Row | None:
+    async def fetch_one(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> Row | None:
         rows = await self.fetch_all(sql, params, timeout=timeout)
         return rows[0] if rows else None
 
-    async def fetch_value(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Any:
+    async def fetch_value(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> Any:
         row = await self.fetch_one(sql, params, timeout=timeout)
         return next(iter(row.values())) if row else None
 
-    async def execute(self, sql: str, params: Params = None, *, timeout: float | None = None) -> int:
-        backend = self.warehouse.backend
-        return (await self._run(lambda raw: backend.execute(raw, sql, params), timeout)).rowcount
+    async def execute(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> int:
+        backend, (text, values) = self.warehouse.backend, statement(sql, params)
+        return (await self._run(lambda raw: backend.execute(raw, text, values), timeout)).rowcount
 
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]], *, timeout: float | None = None) -> int:
         backend = self.warehouse.backend
         return await self._run(lambda raw: backend.execute_many(raw, sql, rows), timeout)
+
+    async def insert(self, table: str, row: Mapping[str, Any], *, id_column: str) -> int:
+        """One row from a dict of column values (or `Sql` expressions); returns the IDENTITY id it was given."""
+        await self.execute(insert_into(table, row))
+        return int(await self.fetch_value(inserted_id(table, row, id_column)))
 
     async def insert_rows(
         self,
@@ -167,6 +173,14 @@ class Transaction(Queries):
     async def _run(self, operation: Callable[[Any], T], timeout: float | None = None) -> T:
         return await self.warehouse._on_lease(self.lease, operation, timeout)
 
+    async def statement_progress(self) -> float | None:
+        """How far the statement this transaction runs now has got (0..1), asked beside it like a cancel."""
+        connection = self.lease.connection
+        if connection is None:
+            return None
+        ask = self.warehouse.backend.statement_progress
+        return await asyncio.get_running_loop().run_in_executor(self.warehouse.cancel_executor, ask, connection.raw)
+
 
 class Warehouse(Queries):
     """The only door to the warehouse: bounded pool, bounded executor, timeouts, cancellation, metrics."""
@@ -206,6 +220,11 @@ class Warehouse(Queries):
                 self._release(lease)
         raise AssertionError("unreachable")
 
+    async def insert(self, table: str, row: Mapping[str, Any], *, id_column: str) -> int:
+        """On one connection: the id is read back within the inserting transaction."""
+        async with self.transaction() as tx:
+            return await tx.insert(table, row, id_column=id_column)
+
     @contextlib.asynccontextmanager
     async def transaction(self, *, timeout: float | None = None) -> AsyncIterator[Transaction]:
         lease = await self._lease()
@@ -222,11 +241,12 @@ class Warehouse(Queries):
             self._release(lease)
 
     async def stream(
-        self, sql: str, params: Params = None, *, batch_size: int = 5000, timeout: float | None = None
+        self, sql: Query, params: Params = None, *, batch_size: int = 5000, timeout: float | None = None
     ) -> AsyncIterator[list[Row]]:
+        text, values = statement(sql, params)
         lease = await self._lease()
         try:
-            open_batches = lambda raw: self.backend.stream(raw, sql, params, batch_size)  # noqa: E731
+            open_batches = lambda raw: self.backend.stream(raw, text, values, batch_size)  # noqa: E731
             batches = await self._on_lease(lease, open_batches, timeout)
             while True:
                 batch = await self._on_lease(lease, lambda _raw: next(batches, None), timeout)

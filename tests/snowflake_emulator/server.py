@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -656,6 +657,20 @@ def _timestamps_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 fakesnow.arrow.timestamp_to_sf_struct = _timestamps_keeping_nulls
+_binding_value = fss.from_binding
+WHOLE_NUMBER = re.compile(r"-?\d+")
+
+
+def _fixed_with_a_fraction(binding: dict[str, Any]) -> Any:
+    """A fakesnow gap: the connector binds a Decimal as FIXED with its fraction ('75.50'), which Snowflake takes;
+    fakesnow reads every FIXED binding as an int and fails the request."""
+    value = binding["value"]
+    if binding["type"] == "FIXED" and isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value):
+        return Decimal(value)
+    return _binding_value(binding)
+
+
+fss.from_binding = _fixed_with_a_fraction
 
 
 async def list_logins(_request: Request) -> Response:
