@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import pipeline, report
+from bench import pipeline, report, scale
 from bench.scenarios import FULL, QUICK, SMOKE, Run, web_scenarios
 from bench.server import new_secret_key, prepare_data_dir
 
@@ -27,6 +27,8 @@ async def run_suite(run: Run, parts: set[str]) -> None:
         await web_scenarios(run, say)
     if "pipeline" in parts:
         await pipeline.pipeline_scenarios(run, say)
+    if "scale" in parts:
+        await scale.scale_scenarios(run, say)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,14 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--quick", action="store_true", help="short runs, smaller files (default)")
     group.add_argument("--full", action="store_true", help="longer runs, 1,000,000-row files")
     group.add_argument("--smoke", action="store_true", help="every scenario once, tiny; fails when one fails")
-    parser.add_argument("--only", choices=("web", "pipeline"), help="run one half of the suite")
+    parser.add_argument("--only", choices=("web", "pipeline", "scale"), help="run one part of the suite")
     parser.add_argument("--output", type=Path, help="where latest.md, latest.json and charts go (default: results/)")
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md unchanged")
     parser.add_argument("--keep-data", action="store_true", help="keep the run's data directory")
     options = parser.parse_args(argv)
 
     mode = FULL if options.full else SMOKE if options.smoke else QUICK
-    parts = {options.only} if options.only else {"web", "pipeline"}
+    # The reads at 2,000,000 rows take about ten minutes: in full and smoke runs, or asked for with --only scale.
+    parts = {options.only} if options.only else {"web", "pipeline", *(() if mode is QUICK else ("scale",))}
     data_dir = Path(tempfile.mkdtemp(prefix="medallion-bench-"))
     started = time.perf_counter()
     say(f"{mode.name} mode, data in {data_dir}")

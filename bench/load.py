@@ -4,6 +4,7 @@ import asyncio
 import math
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -97,8 +98,10 @@ async def run_load(
     duration: float,
     max_requests: int | None = None,
     stagger: float = 0.0,
+    until: Callable[[], bool] | None = None,
 ) -> LoadResult:
-    """`concurrency` workers send GET `path` back to back until `duration` has passed or `max_requests` were sent.
+    """`concurrency` workers send GET `path` back to back until `duration` has passed, `max_requests` were sent
+    or `until()` is true.
 
     With `stagger`, worker i starts i/concurrency of that many seconds late, so slow requests stay spread out.
     """
@@ -110,7 +113,7 @@ async def run_load(
 
         async def worker(index: int) -> None:
             await asyncio.sleep(stagger * index / concurrency)
-            while time.perf_counter() < deadline and budget[0] > 0:
+            while time.perf_counter() < deadline and budget[0] > 0 and not (until and until()):
                 budget[0] -= 1
                 sent = time.perf_counter()
                 try:

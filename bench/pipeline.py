@@ -4,7 +4,6 @@ The app runs first (upload, worker, transform over HTTP); after its server stops
 same Bronze rows are loaded and transformed by hand-written DuckDB statements in the same database file.
 """
 
-import asyncio
 import math
 import shutil
 import time
@@ -15,7 +14,7 @@ from typing import Any
 import duckdb
 import httpx
 
-from bench.scenarios import Run
+from bench.scenarios import Run, in_thread
 from bench.server import AppServer, ServerSpec
 from demo.samples import DEMO_LAYOUTS, write_csv
 
@@ -260,11 +259,4 @@ def pipeline(run: Run, report: Callable[[str], None]) -> None:
 
 
 async def pipeline_scenarios(run: Run, report: Callable[[str], None]) -> None:
-    report("scenarios ingestion, transform, scaling ...")
-    started = time.perf_counter()
-    try:
-        await asyncio.to_thread(pipeline, run, report)
-    except Exception as error:
-        failure = {"failed": f"{type(error).__name__}: {error}"[:2000]}
-        run.results.update(ingestion=failure, transform=failure, scaling=failure)
-    report(f"pipeline scenarios done in {time.perf_counter() - started:.1f} s")
+    await in_thread(run, report, ("ingestion", "transform", "scaling"), pipeline)

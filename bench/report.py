@@ -12,6 +12,8 @@ from typing import Any
 README = Path(__file__).resolve().parent / "README.md"
 BLOCK = re.compile(r"<!-- latest:start -->.*<!-- latest:end -->", re.DOTALL)
 PACKAGES = ("Django", "uvicorn", "duckdb", "fakesnow", "httpx")
+GOLD_READ_TABLE = "MEMBER_360"
+FLAT_EXPORT_MB = 50  # a streamed export holds a few batches, whatever the table size
 
 
 def machine() -> dict[str, Any]:
@@ -88,6 +90,20 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("10", "server CPU per request: /api/health, cached, uncached one-query", "<= 0.5, 1.5, 3 ms", _goal_cpu),
         ("11", "uncached async req/s ÷ raw Starlette + DuckDB req/s, concurrency ≥ 16", ">= 0.95", _goal_raw),
         ("12", "uncached async req/s ÷ naive connection-per-query req/s, concurrency 64", ">= 10", _goal_naive),
+        (
+            "13",
+            "Bronze raw data page (first, middle, last), slowest; text search, slowest",
+            "< 200 ms; < 1 s",
+            _goal_raw_reads,
+        ),
+        ("14", "Silver data page and Gold table page (first, middle, last), slowest", "< 200 ms", _goal_layer_reads),
+        (
+            "15",
+            "Silver CSV export: server memory growth; `/api/health` p99 while it streams",
+            "flat; < 50 ms",
+            _goal_export,
+        ),
+        ("16", "Bronze load: server memory, app settings (DuckDB left uncapped)", "below uncapped", _goal_load_memory),
     ]
     lines = []
     for number, what, goal, check in checks:
@@ -114,6 +130,10 @@ def _failure(results: dict[str, Any], number: str) -> str:
         "10": "cpu_per_request",
         "11": "throughput",
         "12": "throughput",
+        "13": "scale_reads",
+        "14": "scale_reads",
+        "15": "scale_export",
+        "16": "scale_memory",
     }
     return str(results.get(names[number], {}).get("failed", ""))[:200]
 
@@ -188,6 +208,53 @@ def _goal_busy(results: dict[str, Any]) -> tuple[str, bool]:
         f"{busy['rejected_503']} × 503 (max {busy['max_503_ms']:.0f} ms, timeout {limit_ms:.0f} ms), "
         f"{busy['ok']} × 200, {busy['other']} other, {busy['hung']} hung",
         within and busy["hung"] == 0 and busy["other"] == 0,
+    )
+
+
+def _slowest_page(rows: list[dict[str, Any]]) -> float:
+    return max(entry["api_max_ms"] for entry in rows)
+
+
+def _goal_raw_reads(results: dict[str, Any]) -> tuple[str, bool]:
+    reads = results["scale_reads"]
+    page = _slowest_page(reads["bronze"])
+    search = max(entry["ms"] for entry in reads["bronze_search"])
+    found = all(entry["found"] for entry in reads["bronze_search"])
+    return (
+        f"{reads['rows']['bronze']:,} rows: page {page:,.0f} ms, search {search:,.0f} ms"
+        + ("" if found else " (**a search missed its row**)"),
+        page < 200 and search < 1000 and found,
+    )
+
+
+def _goal_layer_reads(results: dict[str, Any]) -> tuple[str, bool]:
+    reads = results["scale_reads"]
+    silver, gold = _slowest_page(reads["silver"]), _slowest_page(reads["gold"])
+    return (
+        f"Silver ({reads['rows']['silver']:,} rows) {silver:,.0f} ms, Gold {GOLD_READ_TABLE} "
+        f"({reads['rows']['gold']:,} rows) {gold:,.0f} ms",
+        max(silver, gold) < 200,
+    )
+
+
+def _goal_export(results: dict[str, Any]) -> tuple[str, bool]:
+    export = results["scale_export"]
+    during, idle = export["health_during_export"], export["health_idle"]
+    return (
+        f"+{export['rss_growth_first_5s_mb']:.0f} MB in the first 5 s, +{export['rss_growth_whole_export_mb']:.0f} MB "
+        f"over {export['mb']:,.0f} MB in {export['seconds']:.0f} s; health p99 {during['p99_ms']:.0f} ms "
+        f"(idle {idle['p99_ms']:.0f} ms)",
+        export["rss_growth_whole_export_mb"] < FLAT_EXPORT_MB and during["p99_ms"] < 50,
+    )
+
+
+def _goal_load_memory(results: dict[str, Any]) -> tuple[str, bool]:
+    uncapped, capped = results["scale_memory"]["rows"]
+    rows = results["scale_memory"]["file_rows"]
+    return (
+        f"{rows:,} rows: {capped['rss_before_mb']:.0f} -> {capped['rss_peak_mb']:.0f} MB "
+        f"({uncapped['rss_before_mb']:.0f} -> {uncapped['rss_peak_mb']:.0f} MB uncapped)",
+        capped["rss_growth_mb"] < uncapped["rss_growth_mb"],
     )
 
 
@@ -307,6 +374,7 @@ def _details(results: dict[str, Any]) -> list[str]:
             ),
         ]
     sections += _pipeline_details(results)
+    sections += _scale_details(results)
     failed = [f"- {name}: {value['failed']}" for name, value in results.items() if _failed(value)]
     if failed:
         sections += ["#### Scenarios that failed", "\n".join(failed)]
@@ -349,6 +417,58 @@ def _pipeline_details(results: dict[str, Any]) -> list[str]:
                     ("transform_duckdb_s", "INSERT SELECT s"),
                 ),
             ),
+        ]
+    return sections
+
+
+def _scale_details(results: dict[str, Any]) -> list[str]:
+    sections = []
+    if "rows" in results.get("scale_memory", {}):
+        columns = (
+            ("variant", "variant"),
+            ("memory_limit", "WAREHOUSE_MEMORY_LIMIT"),
+            ("rss_before_mb", "RSS before MB"),
+            ("rss_peak_mb", "RSS peak MB"),
+            ("rss_growth_mb", "growth MB"),
+            ("rss_after_mb", "RSS after MB"),
+            ("ingestion_s", "load s"),
+        )
+        rows = results["scale_memory"]["file_rows"]
+        sections += [
+            f"#### 16. Bronze load of {rows:,} rows: server memory",
+            table(results["scale_memory"]["rows"], columns),
+        ]
+    if "bronze" in results.get("scale_reads", {}):
+        reads = results["scale_reads"]
+        page_columns = (
+            ("page", "page"),
+            ("pages", "page numbers"),
+            ("api_median_ms", "API read median ms"),
+            ("api_max_ms", "API read max ms"),
+            ("html_median_ms", "HTML page median ms"),
+            ("html_max_ms", "HTML page max ms"),
+        )
+        for key, title in (
+            ("bronze", "Bronze raw data"),
+            ("silver", "Silver data"),
+            ("gold", f"Gold {GOLD_READ_TABLE}"),
+        ):
+            sections += [f"#### 13-14. {title} page ({reads['rows'][key]:,} rows)", table(reads[key], page_columns)]
+        sections += [
+            "#### 13. Bronze raw data search (page with the count)",
+            table(reads["bronze_search"], (("search", "search"), ("term", "term"), ("ms", "ms"), ("found", "found"))),
+        ]
+    if "seconds" in results.get("scale_export", {}) and "mb" in results["scale_export"]:
+        export = results["scale_export"]
+        figures = {k: v for k, v in export.items() if not isinstance(v, dict)}
+        health = [
+            {"variant": "idle", **export["health_idle"]},
+            {"variant": "while exporting", **export["health_during_export"]},
+        ]
+        sections += [
+            "#### 15. Silver CSV export while `/api/health` is probed",
+            _key_values(figures),
+            table(health, LOAD_COLUMNS[:8]),
         ]
     return sections
 

@@ -54,6 +54,7 @@ class Mode:
     profile_seconds: float
     slow_ms: float = 2000.0
     pipeline_latency_ms: float = 100.0
+    scale_rows: int = 2_000_000
 
     @property
     def busy_acquire_timeout(self) -> float:
@@ -63,7 +64,7 @@ class Mode:
 QUICK = Mode("quick", 2.0, 0.5, (1, 16, 64, 256), 200, 10, 3.0, 100, 20, (10_000, 100_000), 50, 400, 4.0)
 FULL = Mode("full", 10.0, 2.0, (1, 16, 64, 256), 200, 50, 10.0, 100, 40, (10_000, 100_000, 1_000_000), 500, 2000, 10.0)
 # `python -m bench --smoke`: every scenario once, tiny, so the harness cannot rot (CI runs it); figures are noise.
-SMOKE = Mode("smoke", 0.5, 0.2, (1, 64), 20, 2, 0.3, 8, 4, (200, 400), 1, 40, 0.0, 500.0, 0.0)
+SMOKE = Mode("smoke", 0.5, 0.2, (1, 64), 20, 2, 0.3, 8, 4, (200, 400), 1, 40, 0.0, 500.0, 0.0, 2_000)
 
 
 @dataclass
@@ -319,3 +320,18 @@ async def timed(
         run.results[name] = {"failed": f"{type(error).__name__}: {error}"[:2000]}
     run.results[name]["seconds"] = round(time.perf_counter() - started, 1)
     report(f"scenario {name} done in {run.results[name]['seconds']} s")
+
+
+async def in_thread(
+    run: Run, report: Callable[[str], None], names: tuple[str, ...], work: Callable[[Run, Callable[[str], None]], None]
+) -> None:
+    """Blocking scenarios (their own HTTP clients and servers) on a thread; a failure marks each of `names`."""
+    report(f"scenarios {', '.join(names)} ...")
+    started = time.perf_counter()
+    try:
+        await asyncio.to_thread(work, run, report)
+    except Exception as error:
+        failure = {"failed": f"{type(error).__name__}: {error}"[:2000]}
+        for name in names:
+            run.results.setdefault(name, failure)
+    report(f"scenarios {', '.join(names)} done in {time.perf_counter() - started:.1f} s")

@@ -23,6 +23,7 @@ class ServerSpec:
     latency_ms: float = 100.0
     acquire_timeout: float = 5.0
     upload_max_bytes: int = 100 * 1024 * 1024
+    memory_limit: str | None = None  # WAREHOUSE_MEMORY_LIMIT; None: the app's default
 
 
 def free_port() -> int:
@@ -60,6 +61,8 @@ class AppServer:
             UPLOAD_MAX_BYTES=str(self.spec.upload_max_bytes),
             PYTHONUNBUFFERED="1",
         )
+        if self.spec.memory_limit is not None:
+            env["WAREHOUSE_MEMORY_LIMIT"] = self.spec.memory_limit
         return env
 
     def manage(self, *commands: tuple[str, ...]) -> str:
@@ -125,10 +128,7 @@ class AppServer:
 
     def peak_rss_mb(self) -> float:
         """VmHWM: the most resident memory the process has held since it started."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return status_mb(self.pid, "VmHWM")
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -150,6 +150,14 @@ class RawServer(AppServer):
             "--latency-ms",
             str(self.spec.latency_ms),
         ]
+
+
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of /proc/<pid>/status (VmRSS, VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def prepare_data_dir(data_dir: Path, secret_key: str) -> str:

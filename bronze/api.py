@@ -3,17 +3,20 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from bronze import cleanup, forms, layouts, processing, queue, raw, stages, uploads
+from bronze import cleanup, layouts, processing, queue, raw, stages, uploads
+from bronze.forms import QueueFilterForm, RawFilterForm, StageFileForm
 from medallion.decorators import api
 from medallion.errors import ApiError, validation_error
-from medallion.http import accepted, created, json_body, json_object, page_params, text, username
+from medallion.http import accepted, created, json_body, json_object, username
+from medallion.paging import window
+from tpa.forms import tpa_param
 
 MAX_BULK_DELETE = 500
 
 
 @api("viewer")
 async def source_fields(request: HttpRequest) -> list[str]:
-    return await raw.source_fields(text(request.GET, "tpa", required=True, max_length=100))
+    return await raw.source_fields(tpa_param(request.GET))
 
 
 @api("operator")
@@ -22,12 +25,12 @@ async def upload(request: HttpRequest) -> HttpResponse:
     try:
         if received.rejection is not None:
             return received.rejection
-        tpa = text(received.fields, "tpa", required=True, max_length=100)
+        tpa = tpa_param(received.fields)
         if len(received.files) != 1:
             raise validation_error("file", "Send exactly one file." if received.files else "This field is required.")
         file = received.files[0]
         result = await queue.register_upload(
-            str(tpa),
+            tpa,
             file.received_name,
             Path(file.temporary_file_path()),
             file.size,
@@ -48,13 +51,10 @@ async def upload(request: HttpRequest) -> HttpResponse:
 
 @api("viewer")
 async def list_queue(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request)
+    rows = window(request)
+    queue_filter = QueueFilterForm.parse(request.GET)
     return await queue.list_queue(
-        request.GET.get("tpa") or None,
-        forms.statuses(request.GET.get("status")),
-        forms.file_type(request.GET.get("file_type")),
-        limit,
-        offset,
+        queue_filter["tpa"], queue_filter["status"], queue_filter["file_type"], rows.limit, rows.offset
     )
 
 
@@ -70,13 +70,10 @@ async def stats(request: HttpRequest) -> dict[str, Any]:
 
 @api("viewer")
 async def raw_data(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request)
+    rows = window(request)
+    raw_filter = RawFilterForm.parse(request.GET)
     return await raw.raw_records(
-        request.GET.get("tpa") or None,
-        text(request.GET, "file_name", max_length=500),
-        text(request.GET, "search", max_length=200),
-        limit,
-        offset,
+        raw_filter["tpa"], raw_filter["file_name"], raw_filter["search"], rows.limit, rows.offset
     )
 
 
@@ -88,7 +85,7 @@ async def stage_files(request: HttpRequest, stage_name: str) -> list[dict[str, A
 @api("operator")
 async def delete_stage_file(request: HttpRequest, stage_name: str) -> dict[str, Any]:
     stage = stages.checked_stage(stage_name)
-    file_path = text(request.GET, "file_path", required=True, max_length=1000)
+    file_path = StageFileForm.parse(request.GET)["file_path"]
     return await stages.delete_stage_file(stage, file_path, user=username(request))
 
 
@@ -166,24 +163,21 @@ async def clear_all_data(request: HttpRequest) -> dict[str, Any]:
 
 @api("admin")
 async def delete_file_data(request: HttpRequest, file_name: str) -> dict[str, Any]:
-    tpa = text(request.GET, "tpa", required=True, max_length=100)
-    return await cleanup.delete_file_data(file_name, str(tpa), user=username(request))
+    return await cleanup.delete_file_data(file_name, tpa_param(request.GET), user=username(request))
 
 
 @api("viewer")
 async def list_layouts(request: HttpRequest) -> list[dict[str, Any]]:
-    return await layouts.list_layouts(str(text(request.GET, "tpa", required=True, max_length=100)))
+    return await layouts.list_layouts(tpa_param(request.GET))
 
 
 @api("operator")
 async def save_layout(request: HttpRequest) -> HttpResponse:
     body = json_object(request)
-    tpa = str(text(body, "tpa", required=True, max_length=100))
-    return created(await layouts.save_layout(tpa, body, user=username(request)))
+    return created(await layouts.save_layout(tpa_param(body), body, user=username(request)))
 
 
 @api("operator")
 async def delete_layout(request: HttpRequest, layout_name: str) -> dict[str, Any]:
-    tpa = str(text(request.GET, "tpa", required=True, max_length=100))
-    await layouts.delete_layout(tpa, layout_name, user=username(request))
+    await layouts.delete_layout(tpa_param(request.GET), layout_name, user=username(request))
     return {"message": f"Layout {layout_name} deleted", "layout_name": layout_name}

@@ -1,6 +1,5 @@
 """Deleting loaded data: one file's rows, every layer's data (clear-all) and a purged TPA's rows and files."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -8,7 +7,7 @@ from django.conf import settings
 
 from bronze.queue import HEARTBEATS, QUEUE, invalidate_bronze, latest_entry_for_path
 from bronze.raw import RAW
-from medallion import audit, events
+from medallion import audit, events, locks
 from medallion.caching import invalidate_every_namespace
 from medallion.errors import ApiError, conflict, not_found
 from medallion.hooks import Hook
@@ -29,7 +28,7 @@ def cleared_tables() -> list[str]:
     return [RAW, QUEUE, HEARTBEATS, *derived_tables]
 
 
-_clear_all_lock = asyncio.Lock()
+CLEAR_ALL_LOCK = "bronze.clear_all"
 
 
 async def delete_file_data(file_name: str, tpa: str, *, user: str | None) -> dict[str, Any]:
@@ -61,9 +60,7 @@ async def delete_file_data(file_name: str, tpa: str, *, user: str | None) -> dic
 
 
 async def clear_all_data(*, user: str | None) -> dict[str, Any]:
-    if _clear_all_lock.locked():
-        raise conflict("operation_in_progress", "Clearing all data is already in progress.")
-    async with _clear_all_lock:
+    async with locks.holding(CLEAR_ALL_LOCK, "Clearing all data is already in progress."):
         results: dict[str, list[str]] = {
             "stages_cleared": [],
             "tables_truncated": [],

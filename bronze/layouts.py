@@ -106,6 +106,27 @@ async def save_layout(tpa: str, body: dict[str, Any], *, user: str | None) -> di
     return stored
 
 
+async def add_field(tpa: str, layout_name: str, field: dict[str, Any], *, user: str | None) -> dict[str, Any]:
+    """Append one field to a stored fixed-width layout, checked as a whole like a save through the API."""
+    stored = await _stored(tpa, layout_name)
+    return await save_layout(tpa, {**stored, "fields": [*stored["fields"], field]}, user=user)
+
+
+async def remove_field(tpa: str, layout_name: str, field_name: str, *, user: str | None) -> dict[str, Any]:
+    stored = await _stored(tpa, layout_name)
+    kept = [field for field in stored["fields"] if field["name"] != field_name]
+    if len(kept) == len(stored["fields"]):
+        raise not_found("layout_field_not_found", f"{layout_name} has no field {field_name[:MAX_NAME_LENGTH]}.")
+    return await save_layout(tpa, {**stored, "fields": kept}, user=user)
+
+
+async def _stored(tpa: str, layout_name: str) -> dict[str, Any]:
+    for stored in await list_layouts(tpa):
+        if stored["layout_name"] == layout_name:
+            return stored
+    raise not_found("layout_not_found", f"{tpa} has no layout {layout_name[:MAX_NAME_LENGTH]}.")
+
+
 async def delete_layout(tpa: str, name: str, *, user: str | None) -> None:
     code = (await get_tpa(tpa))["TPA_CODE"]
     deleted = await warehouse().execute(f"DELETE FROM {LAYOUTS} WHERE TPA = ? AND LAYOUT_NAME = ?", (code, name))

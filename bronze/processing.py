@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import logging
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 
-from bronze import formats, layouts, parsing, x12
+from bronze import formats, layouts, parsing, search_keys, x12
 from bronze.parsing import BadFile
 from bronze.queue import (
     HEARTBEATS,
@@ -55,12 +56,67 @@ MAX_RETRIES = 3
 RETRY_BACKOFF_SECONDS = 15
 TRANSIENT_ERRORS = (WarehouseUnavailable, WarehouseTimeout, WarehouseConflict)
 HASH_CHUNK_BYTES = 1 << 20
+PROGRESS_POLL_SECONDS = 0.2
 
 _file_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bronze-files")
 
 
 class ClaimLost(Exception):
     """Another worker (or a reset, delete or clear) took the entry away while this worker loaded it."""
+
+
+class LoadProgress:
+    """Rows so far of one load, written beside its heartbeat (so a refresh shows them) and published as `load`
+    events: at most once per LOAD_PROGRESS_ROWS rows and LOAD_PROGRESS_SECONDS, and once more with the final count.
+    Batched loads count the rows they inserted; a bulk load that the warehouse reads in one statement is estimated
+    from the share of the file read so far (where the warehouse tells it) and the file's line count."""
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = entry
+        self.reported_rows = 0
+        self.reported_at = time.monotonic()
+
+    async def advance(self, rows: int, *, estimated: bool = False) -> None:
+        due = time.monotonic() - self.reported_at >= settings.LOAD_PROGRESS_SECONDS
+        if due and rows - self.reported_rows >= settings.LOAD_PROGRESS_ROWS:
+            await self._report(rows, "LOADING", estimated=estimated)
+
+    async def finish(self, rows: int) -> None:
+        await self._report(rows, "LOADED", estimated=False)
+
+    @contextlib.asynccontextmanager
+    async def following(self, tx: Transaction, expected_rows: int) -> AsyncIterator[None]:
+        """Report while the statement run inside the block loads the file."""
+        stop = asyncio.Event()
+        follower = asyncio.create_task(self._follow(tx, expected_rows, stop))
+        try:
+            yield
+        finally:
+            stop.set()  # no cancel: the follower may be writing its report on a connection of its own
+            await follower
+
+    async def _follow(self, tx: Transaction, expected_rows: int, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(settings.LOAD_PROGRESS_SECONDS, PROGRESS_POLL_SECONDS))
+                return
+            share = await tx.statement_progress()
+            if share is not None:
+                await self.advance(int(share * expected_rows), estimated=True)
+
+    async def _report(self, rows: int, phase: str, *, estimated: bool) -> None:
+        self.reported_rows, self.reported_at = rows, time.monotonic()
+        try:
+            await warehouse().execute(
+                f"UPDATE {HEARTBEATS} SET ROWS_SO_FAR = ? WHERE QUEUE_ID = ? AND CLAIMED_BY = ?",
+                (rows, self.entry["QUEUE_ID"], worker.WORKER_ID),
+            )
+        except TRANSIENT_ERRORS as error:
+            log.warning("progress of queue entry %s not written: %s", self.entry["QUEUE_ID"], error)
+        stream.publish(
+            "load", queue_id=self.entry["QUEUE_ID"], file_name=self.entry["FILE_NAME"], tpa=self.entry["TPA"],
+            phase=phase, rows=rows, estimated=estimated,
+        )  # fmt: skip
 
 
 async def in_file_thread(function: Callable[..., T], *args: Any) -> T:
@@ -158,6 +214,7 @@ async def _load(entry: dict[str, Any]) -> int:
             return 0
         if file_type == "ARCHIVE":
             return await _unpack(entry, local, content_hash)
+        progress = LoadProgress(entry)
         tpa_layout = await layouts.layout_for(entry["TPA"], entry["FILE_NAME"].split("/", 1)[1])
         if tpa_layout is not None and tpa_layout.format == "FIXED_WIDTH" and file_type == "CSV":
             file_type = "FIXED_WIDTH"
@@ -166,12 +223,14 @@ async def _load(entry: dict[str, Any]) -> int:
             async with warehouse().transaction(timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT) as tx:
                 await tx.execute(f"DELETE FROM {RAW_TABLE} WHERE QUEUE_ID = ?", (entry["QUEUE_ID"],))
                 if layout is not None:
-                    rows = await _load_delimited(tx, entry, layout, content_hash)
+                    expected_rows = max(await in_file_thread(_line_count, local) - 1, 0)
+                    async with progress.following(tx, expected_rows):
+                        rows = await _load_delimited(tx, entry, layout, content_hash)
                 elif file_type in DOCUMENT_FORMATS:
                     rows = await _load_documents(tx, entry, file_type, content_hash)
                 else:
-                    rows = await _load_records(tx, entry, file_type, _record_batches(file_type, local, tpa_layout),
-                                               content_hash)  # fmt: skip
+                    batches = _record_batches(file_type, local, tpa_layout)
+                    rows = await _load_records(tx, entry, file_type, batches, content_hash, progress)
                 rows = await layouts.record_controls(tx, entry, rows, tpa_layout)
                 await _mark_success(tx, entry, content_hash, rows)
         except QueryError:
@@ -181,6 +240,7 @@ async def _load(entry: dict[str, Any]) -> int:
             elif file_type in DOCUMENT_FORMATS:
                 await in_file_thread(formats.explain_document_error, local, file_type)
             raise
+        await progress.finish(rows)
     await _move_quietly(entry, "COMPLETED")
     return rows
 
@@ -237,6 +297,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _line_count(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as stream:
+        while chunk := stream.read(HASH_CHUNK_BYTES):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return lines + (last != b"\n")
+
+
 async def _earlier_load(entry: dict[str, Any], content_hash: str) -> str | None:
     return await warehouse().fetch_value(
         f"SELECT FILE_NAME FROM {QUEUE} WHERE TPA = ? AND CONTENT_HASH = ? AND STATUS = 'SUCCESS' AND QUEUE_ID <> ? "
@@ -260,7 +328,12 @@ async def _load_delimited(
     tx: Transaction, entry: dict[str, Any], layout: parsing.DelimitedLayout, content_hash: str
 ) -> int:
     source = DelimitedSource(
-        layout.headers, layout.delimiter, layout.encoding, constants=_constants(entry, "CSV", content_hash)
+        layout.headers,
+        layout.delimiter,
+        layout.encoding,
+        constants=_constants(entry, "CSV", content_hash),
+        search_column=search_keys.SEARCH_COLUMN,
+        search_headers=search_keys.key_fields(layout.headers),
     )
     return await tx.load_staged_as_json(
         RAW_TABLE,
@@ -307,17 +380,21 @@ async def _load_records(
     file_type: str,
     batches: Iterator[tuple[str | None, list[parsing.Record]]],
     content_hash: str,
+    progress: LoadProgress,
 ) -> int:
     constants = (entry["TPA"], entry["FILE_NAME"].split("/", 1)[1])
     trailer = (file_type, content_hash, entry["QUEUE_ID"], entry["UPLOADED_BY"] or "system")
     loaded = 0
     while (batch := await in_file_thread(next, batches, None)) is not None:
         sheet, records = batch
-        rows = [(*constants, sheet, number, record, *trailer) for number, record in records]
+        rows = [
+            (*constants, sheet, number, record, *trailer, search_keys.search_text(record)) for number, record in records
+        ]
         loaded += await tx.insert_rows(
-            RAW_TABLE, RECORD_COLUMNS, rows, json_columns=['"RAW_DATA"'],
+            RAW_TABLE, [*RECORD_COLUMNS, search_keys.SEARCH_COLUMN], rows, json_columns=['"RAW_DATA"'],
             timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT,
         )  # fmt: skip
+        await progress.advance(loaded)
     return loaded
 
 

@@ -10,15 +10,15 @@ from typing import Any
 
 from django.conf import settings
 
-from bronze.filters import in_list, tpa_filter, where_clause
 from bronze.parsing import SUPPORTED_SUFFIXES_TEXT, detect_file_type
 from bronze.raw import RAW_NAMESPACE
 from medallion import audit, events, stream
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
 from medallion.errors import conflict, not_found, validation_error
-from medallion.scope import in_scope
+from medallion.scope import in_scope, tpa_filter
 from medallion.warehouse import Transaction, identifiers, warehouse
+from medallion.warehouse.sql import Sql, in_, where
 from tpa.services import list_tpas, require_active_tpa
 
 QUEUE = "BRONZE.FILE_PROCESSING_QUEUE"
@@ -28,9 +28,11 @@ QUEUE_COLUMNS = (
 )
 HEARTBEATS = "BRONZE.LOAD_HEARTBEATS"
 # The last sign of life of a queue entry's claim `q`: its worker's heartbeat, else the claim time. STUCK is true
-# for a PROCESSING entry whose claim has had none for the lease (bound parameter: the lease's start).
+# for a PROCESSING entry whose claim has had none for the lease (bound parameter: the lease's start). ROWS_SO_FAR
+# is what the running load has written.
 LAST_BEAT_JOIN = (
-    f"LEFT JOIN (SELECT QUEUE_ID, CLAIMED_BY, MAX(HEARTBEAT_AT) AS BEAT FROM {HEARTBEATS} GROUP BY QUEUE_ID, "
+    f"LEFT JOIN (SELECT QUEUE_ID, CLAIMED_BY, MAX(HEARTBEAT_AT) AS BEAT, MAX(ROWS_SO_FAR) AS ROWS_SO_FAR "
+    f"FROM {HEARTBEATS} GROUP BY QUEUE_ID, "
     "CLAIMED_BY) AS h ON h.QUEUE_ID = q.QUEUE_ID AND h.CLAIMED_BY = q.CLAIMED_BY"
 )
 LAST_BEAT = "COALESCE(h.BEAT, q.HEARTBEAT_AT)"
@@ -77,13 +79,13 @@ def checked_file_name(value: object) -> str:
 # --------------------------------------------------------------------------- queue reads
 
 
-def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> tuple[str, list[Any]]:
-    conditions = tpa_filter(tpa)
+def _queue_where(tpa: str | None, statuses: list[str] | None, file_type: str | None) -> Sql:
+    conditions = [tpa_filter(tpa)]
     if statuses:
-        conditions.append(in_list("STATUS", statuses))
+        conditions.append(in_("STATUS", statuses))
     if file_type:
-        conditions.append(("FILE_TYPE = ?", (file_type,)))
-    return where_clause(conditions)
+        conditions.append(Sql("FILE_TYPE = ?", (file_type,)))
+    return where(conditions)
 
 
 async def list_queue(
@@ -93,29 +95,31 @@ async def list_queue(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = _queue_where(tpa, statuses, file_type)
     columns = ", ".join(f"q.{column.strip()}" for column in QUEUE_COLUMNS.split(","))
     return await warehouse().fetch_all(
-        f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK FROM {QUEUE} AS q {LAST_BEAT_JOIN} {where} "
-        f"ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC {identifiers.limit(limit, offset)}",
-        (_lease_expired_before(), *params),
+        Sql(
+            f"SELECT {columns}, q.STATUS = 'PROCESSING' AND {STUCK} AS STUCK, "
+            f"CASE WHEN q.STATUS = 'PROCESSING' THEN h.ROWS_SO_FAR END AS ROWS_SO_FAR "
+            f"FROM {QUEUE} AS q {LAST_BEAT_JOIN} ",
+            (_lease_expired_before(),),
+        )
+        + _queue_where(tpa, statuses, file_type)
+        + f" ORDER BY q.DISCOVERED_TIMESTAMP DESC, q.QUEUE_ID DESC {identifiers.limit(limit, offset)}"
     )
 
 
 async def queue_total(tpa: str | None = None, statuses: list[str] | None = None, file_type: str | None = None) -> int:
-    where, params = _queue_where(tpa, statuses, file_type)
-    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {QUEUE} {where}", params)
+    row = await warehouse().fetch_one(f"SELECT COUNT(*) AS N FROM {QUEUE} " + _queue_where(tpa, statuses, file_type))
     return int(row["N"]) if row else 0
 
 
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def status_summary(tpa: str | None = None) -> list[dict[str, Any]]:
-    where, params = where_clause(tpa_filter(tpa))
     return await warehouse().fetch_all(
         "SELECT TPA, STATUS, COUNT(*) AS FILE_COUNT, COALESCE(SUM(FILE_SIZE_BYTES), 0) AS TOTAL_BYTES, "
-        f"MIN(DISCOVERED_TIMESTAMP) AS OLDEST_FILE, MAX(DISCOVERED_TIMESTAMP) AS NEWEST_FILE FROM {QUEUE} {where} "
-        "GROUP BY TPA, STATUS ORDER BY TPA, STATUS",
-        params,
+        f"MIN(DISCOVERED_TIMESTAMP) AS OLDEST_FILE, MAX(DISCOVERED_TIMESTAMP) AS NEWEST_FILE FROM {QUEUE} "
+        + where([tpa_filter(tpa)])
+        + " GROUP BY TPA, STATUS ORDER BY TPA, STATUS"
     )
 
 
@@ -194,12 +198,11 @@ async def _requeue(
     user: str | None,
 ) -> int:
     if existing is None:
-        await tx.execute(
-            f"INSERT INTO {QUEUE} (FILE_NAME, TPA, FILE_TYPE, FILE_SIZE_BYTES, CONTENT_HASH, STATUS, "
-            "DISCOVERED_TIMESTAMP, RETRY_COUNT, UPLOADED_BY) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, 0, ?)",
-            (path, tpa, file_type, size, sha256, utc_now(), user),
-        )
-        return int(await tx.fetch_value(f"SELECT MAX(QUEUE_ID) AS ID FROM {QUEUE} WHERE FILE_NAME = ?", (path,)))
+        entry = {
+            "FILE_NAME": path, "TPA": tpa, "FILE_TYPE": file_type, "FILE_SIZE_BYTES": size, "CONTENT_HASH": sha256,
+            "STATUS": "PENDING", "DISCOVERED_TIMESTAMP": utc_now(), "RETRY_COUNT": 0, "UPLOADED_BY": user,
+        }  # fmt: skip
+        return await tx.insert(QUEUE, entry, id_column="QUEUE_ID")
     changed = await tx.execute(
         f"UPDATE {QUEUE} SET STATUS = 'PENDING', FILE_TYPE = ?, FILE_SIZE_BYTES = ?, CONTENT_HASH = ?, "
         "DISCOVERED_TIMESTAMP = ?, PROCESSING_STARTED = NULL, PROCESSED_TIMESTAMP = NULL, ERROR_MESSAGE = NULL, "
@@ -344,9 +347,9 @@ async def activity_by_tpa(today: datetime, week_start: datetime) -> list[dict[st
 
 @cached(QUEUE_NAMESPACE, ttl=30)
 async def files_per_day(since: datetime) -> list[dict[str, Any]]:
-    """Files discovered per day and status since `since` (the home page's stacked chart)."""
+    """Files of the TPAs in scope discovered per day and status since `since` (the home page's stacked chart)."""
     return await warehouse().fetch_all(
-        "SELECT CAST(DISCOVERED_TIMESTAMP AS DATE) AS DAY, STATUS, COUNT(*) AS FILES "
-        f"FROM {QUEUE} WHERE DISCOVERED_TIMESTAMP >= ? GROUP BY DAY, STATUS ORDER BY DAY, STATUS",
-        (since,),
+        f"SELECT CAST(DISCOVERED_TIMESTAMP AS DATE) AS DAY, STATUS, COUNT(*) AS FILES FROM {QUEUE} "
+        + where([Sql("DISCOVERED_TIMESTAMP >= ?", (since,)), tpa_filter(None)])
+        + " GROUP BY DAY, STATUS ORDER BY DAY, STATUS"
     )

@@ -1,14 +1,16 @@
 """Raw records: the loaded rows of every file, their counts and statistics, and the source fields they carry."""
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 
-from bronze.filters import tpa_filter, where_clause
+from medallion import keyset
 from medallion.caching import cached
+from medallion.keyset import Keyed
+from medallion.scope import tpa_filter
 from medallion.warehouse import identifiers, warehouse
+from medallion.warehouse.sql import Sql, where
 from tpa.services import get_tpa
 
 RAW = "BRONZE.RAW_DATA_TABLE"
@@ -19,13 +21,27 @@ FIELD_PROFILE_RECORDS = 10000
 FIELD_SAMPLE_VALUES = 5
 
 
-def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[tuple[str, Sequence[Any]]]:
-    conditions = tpa_filter(tpa)
+def _raw_conditions(tpa: str | None, file_name: str | None, search: str | None) -> list[Sql]:
+    conditions = [tpa_filter(tpa)]
     if file_name:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
+        conditions.append(Sql("POSITION(LOWER(?) IN LOWER(FILE_NAME)) > 0", (file_name.rsplit("/", 1)[-1],)))
     if search:
-        conditions.append(("POSITION(LOWER(?) IN LOWER(TO_JSON(RAW_DATA))) > 0", (search,)))
-    return conditions
+        # The key fields (bronze.search_keys); records loaded before SEARCH_KEYS existed by their JSON text.
+        conditions.append(Sql("POSITION(LOWER(?) IN COALESCE(SEARCH_KEYS, LOWER(TO_JSON(RAW_DATA)))) > 0", (search,)))
+    return [condition for condition in conditions if condition.text]
+
+
+def _raw_listing(tpa: str | None, file_name: str | None, search: str | None) -> Keyed:
+    """Newest record first (RECORD_ID is IDENTITY ORDER: load order); one file's records in file order."""
+    conditions = _raw_conditions(tpa, file_name, search)
+    return Keyed(
+        RAW_COLUMNS,
+        RAW,
+        "RECORD_ID",
+        tuple(condition.text for condition in conditions),
+        tuple(value for condition in conditions for value in condition.params),
+        descending=not file_name,
+    )
 
 
 @cached(RAW_NAMESPACE, ttl=60)
@@ -36,31 +52,37 @@ async def raw_records(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = where_clause(_raw_conditions(tpa, file_name, search))
-    rows = await warehouse().fetch_all(
-        f"SELECT {RAW_COLUMNS} FROM {RAW} {where} "
-        f"ORDER BY LOAD_TIMESTAMP DESC, FILE_NAME, FILE_ROW_NUMBER, RECORD_ID {identifiers.limit(limit, offset)}",
-        params,
-    )
+    """A page read as one RECORD_ID range (medallion.keyset); a search's first page too, from the index its count
+    built in the same scan."""
+    listing = _raw_listing(tpa, file_name, search)
+    if offset == 0 and not search:
+        rows = await keyset.first_rows(listing, limit)
+    else:
+        rows = await keyset.rows_at(listing, await raw_page_index(tpa, file_name, search), limit, offset)
     for row in rows:
         row["RAW_DATA"] = json.loads(row["RAW_DATA"]) if isinstance(row["RAW_DATA"], str) else row["RAW_DATA"]
     return rows
 
 
 @cached(RAW_NAMESPACE, ttl=60)
+async def raw_page_index(tpa: str | None, file_name: str | None, search: str | None) -> keyset.PageIndex:
+    return await keyset.page_index(_raw_listing(tpa, file_name, search))
+
+
+@cached(RAW_NAMESPACE, ttl=60)
 async def raw_count(tpa: str | None = None, file_name: str | None = None, search: str | None = None) -> int:
-    where, params = where_clause(_raw_conditions(tpa, file_name, search))
-    return int(await warehouse().fetch_value(f"SELECT COUNT(*) AS N FROM {RAW} {where}", params) or 0)
+    """Without a search a count is cheap; a search's count is its page index's (one scan for both)."""
+    if search:
+        return (await raw_page_index(tpa, file_name, search)).total
+    return await keyset.count(_raw_listing(tpa, file_name, search))
 
 
 @cached(RAW_NAMESPACE, ttl=60)
 async def raw_stats(tpa: str | None = None) -> dict[str, Any]:
-    where, params = where_clause(tpa_filter(tpa))
     row = await warehouse().fetch_one(
         "SELECT COUNT(*) AS TOTAL_ROWS, COUNT(DISTINCT TPA || '/' || FILE_NAME) AS TOTAL_FILES, "
         "COUNT(DISTINCT TPA) AS TOTAL_TPAS, MIN(LOAD_TIMESTAMP) AS EARLIEST_LOAD, "
-        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} {where}",
-        params,
+        f"MAX(LOAD_TIMESTAMP) AS LATEST_LOAD FROM {RAW} " + where([tpa_filter(tpa)])
     )
     row = row or {}
     return {

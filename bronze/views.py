@@ -1,12 +1,18 @@
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from bronze import forms, queue, raw, stages
+from bronze import layouts, queue, raw, stages
+from bronze.forms import QueueFilterForm, RawFilterForm
+from bronze.layout_forms import FieldForm, LayoutForm
 from medallion.decorators import page
 from medallion.errors import ApiError
+from medallion.http import username
 from medallion.paging import pager
 from medallion.rendering import render_page, selected_tpa
+from medallion.roles import has_role
 from medallion.warehouse.identifiers import STAGES
 
 
@@ -20,7 +26,8 @@ async def status_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     filters = {"tpa": tpa or "", "status": request.GET.get("status", ""), "file_type": request.GET.get("file_type", "")}
     try:
-        statuses, file_type = forms.statuses(filters["status"]), forms.file_type(filters["file_type"])
+        queue_filter = QueueFilterForm.parse(filters)
+        statuses, file_type = queue_filter["status"], queue_filter["file_type"]
     except ApiError:
         filters.update(status="", file_type="")
         statuses, file_type = None, None
@@ -73,8 +80,8 @@ async def stages_page(request: HttpRequest) -> HttpResponse:
 @page("viewer")
 async def data_page(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
-    file_name = request.GET.get("file", "").strip()[:500] or None
-    search = request.GET.get("q", "").strip()[:200] or None
+    raw_filter = RawFilterForm.parse({"file_name": request.GET.get("file"), "search": request.GET.get("q")})
+    file_name, search = raw_filter["file_name"], raw_filter["search"]
     window = pager(request).of(await raw.raw_count(tpa, file_name, search))
     return await render_page(
         request,
@@ -99,3 +106,55 @@ async def fields_page(request: HttpRequest) -> HttpResponse:
         except ApiError as failure:
             error = failure.detail
     return await render_page(request, "bronze/fields.html", {"fields": fields, "tpa": tpa, "error": error})
+
+
+@page("viewer")
+async def layouts_page(request: HttpRequest) -> HttpResponse:
+    """The selected TPA's file layouts (fixed-width fields, control records): list, add, delete, field by field."""
+    tpa = await selected_tpa(request)
+    form = LayoutForm(initial={"format": "FIXED_WIDTH"})
+    if request.method == "POST" and tpa:
+        if not has_role(request.role, "operator"):
+            return await render_page(request, "403.html", {"required": "operator"}, status=403)
+        form = LayoutForm(request.POST) if request.POST.get("action") == "save" else form
+        if await _layout_action(request, tpa, form):
+            return HttpResponseRedirect(request.get_full_path())
+    stored = await layouts.list_layouts(tpa) if tpa else []
+    context = {"tpa": tpa, "layouts": stored, "form": form, "field_form": FieldForm()}
+    return await render_page(request, "bronze/layouts.html", context)
+
+
+async def _layout_action(request: HttpRequest, tpa: str, form: LayoutForm) -> bool:
+    """Run the posted action; False when the layout form has to be shown again with its errors."""
+    post, user = request.POST, username(request)
+    action, layout_name = post.get("action"), post.get("layout_name", "")
+    try:
+        if action == "save":
+            if not form.is_valid():
+                return False
+            saved = await layouts.save_layout(tpa, form.body(), user=user)
+            messages.success(request, f"Layout {saved['layout_name']} saved for {tpa}.")
+        elif action == "delete":
+            await layouts.delete_layout(tpa, layout_name, user=user)
+            messages.success(request, f"Layout {layout_name} deleted.")
+        elif action == "add_field":
+            field = FieldForm(post)
+            if not field.is_valid():
+                messages.error(request, _first_error(field))
+                return True
+            await layouts.add_field(tpa, layout_name, field.cleaned_data, user=user)
+            messages.success(request, f"Field {field.cleaned_data['name']} added to {layout_name}.")
+        elif action == "delete_field":
+            await layouts.remove_field(tpa, layout_name, post.get("field_name", ""), user=user)
+            messages.success(request, f"Field {post.get('field_name')} removed from {layout_name}.")
+    except ApiError as error:
+        if action == "save":
+            form.refused(error)
+            return False
+        messages.error(request, error.detail)
+    return True
+
+
+def _first_error(form: django_forms.Form) -> str:
+    name, errors = next(iter(form.errors.items()))
+    return f"{name}: {errors[0]}"

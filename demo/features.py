@@ -17,6 +17,7 @@ from medallion.errors import ApiError
 from medallion.warehouse import warehouse
 from ops.alerts import create_subscription
 from ops.cadence import save_expectation
+from ops.forms import ExpectationForm, SubscriptionForm
 from silver.tables import create_table
 from silver.transform import transform
 from silver.transform_catalog import approved_mappings, tables_of
@@ -126,11 +127,12 @@ async def _transform_new_records(report: Report) -> None:
 
 
 async def _expectations_and_alerts(on_time_tpa: str, late_tpa: str, report: Report) -> None:
-    await save_expectation(on_time_tpa, {"file_kind": "MEDICAL", "file_pattern": "medical*", "cadence": "MONTHLY",
-                                         "day": 5}, user=ACTOR)  # fmt: skip
-    await save_expectation(late_tpa, {"file_kind": "ELIGIBILITY ROSTER", "file_pattern": "roster*",
-                                      "cadence": "WEEKLY", "weekday": "MONDAY"}, user=ACTOR)  # fmt: skip
+    monthly = {"tpa": on_time_tpa, "file_kind": "MEDICAL", "file_pattern": "medical*", "cadence": "MONTHLY", "day": 5}
+    weekly = {"tpa": late_tpa, "file_kind": "ELIGIBILITY ROSTER", "file_pattern": "roster*", "cadence": "WEEKLY",
+              "weekday": "MONDAY"}  # fmt: skip
+    for expected in (monthly, weekly):
+        await save_expectation(ExpectationForm(expected).expectation(), user=ACTOR)
     for kind in ("LATE_FILE", "FAILED_FILE"):
-        await create_subscription({"tpa": "ALL", "alert_kind": kind, "channel": "EMAIL",
-                                   "target": "claims-ops@example.org"}, user=ACTOR)  # fmt: skip
+        subscription = {"alert_kind": kind, "channel": "EMAIL", "target": "claims-ops@example.org"}
+        await create_subscription(SubscriptionForm(subscription).subscription(), user=ACTOR)
     report(f"Expected files: {late_tpa} is LATE with its weekly eligibility roster; alerts e-mail the console")

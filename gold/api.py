@@ -5,13 +5,14 @@ from django.http import HttpRequest, HttpResponse
 from gold import forms, lineage, metrics, reconciliation, refresh, rules, services
 from medallion.decorators import api
 from medallion.errors import validation_error
-from medallion.http import boolean, created, json_object, page_params, text, username
+from medallion.http import created, json_object, username
+from medallion.paging import window
+from tpa.forms import tpa_param
 from tpa.services import get_tpa
 
 
-async def _refresh_scope(body: dict[str, Any]) -> str | None:
-    code = text(body, "tpa", max_length=100)
-    if code is None or code.strip().upper() == rules.ALL_TPAS:
+async def _refresh_scope(code: str | None) -> str | None:
+    if code is None or code.upper() == rules.ALL_TPAS:
         return None
     return (await get_tpa(code))["TPA_CODE"]
 
@@ -19,8 +20,8 @@ async def _refresh_scope(body: dict[str, Any]) -> str | None:
 @api("viewer")
 async def analytics_rows(request: HttpRequest, table_name: str) -> list[dict[str, Any]]:
     table = services.analytics_table(table_name)
-    limit, offset = page_params(request, 100, 1000)
-    return await services.analytics_rows(table, _tpa(request), limit, offset)
+    rows = window(request, 100, 1000)
+    return await services.analytics_rows(table, _tpa(request), rows.limit, rows.offset)
 
 
 @api("viewer")
@@ -36,8 +37,8 @@ async def business_metrics(request: HttpRequest) -> list[dict[str, Any]]:
 
 @api("viewer")
 async def quality_results(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request, 100, 1000)
-    return await services.quality_results(_tpa(request), limit, offset)
+    rows = window(request, 100, 1000)
+    return await services.quality_results(_tpa(request), rows.limit, rows.offset)
 
 
 @api("viewer")
@@ -56,7 +57,8 @@ def rule_list(kind: str) -> Any:
 def rule_create(kind: str) -> Any:
     @api("operator")
     async def view(request: HttpRequest) -> HttpResponse:
-        return created(await rules.create_rule(kind, json_object(request), user=username(request)))
+        values = forms.rule_columns(kind, json_object(request))
+        return created(await rules.create_rule(kind, values, user=username(request)))
 
     return view
 
@@ -64,7 +66,8 @@ def rule_create(kind: str) -> Any:
 def rule_update(kind: str) -> Any:
     @api("operator")
     async def view(request: HttpRequest, rule_id: int) -> dict[str, Any]:
-        return await rules.update_rule(kind, rule_id, json_object(request), user=username(request))
+        changed = {**await rules.stored_definition(kind, rule_id), **json_object(request)}
+        return await rules.update_rule(kind, rule_id, forms.rule_columns(kind, changed), user=username(request))
 
     return view
 
@@ -72,7 +75,7 @@ def rule_update(kind: str) -> Any:
 def rule_status(kind: str) -> Any:
     @api("operator")
     async def view(request: HttpRequest, rule_id: int) -> dict[str, Any]:
-        active = bool(boolean(json_object(request), "is_active", required=True))
+        active = forms.RuleStatusForm.parse(json_object(request))["is_active"]
         await rules.set_rule_active(kind, rule_id, active, user=username(request))
         verb = "activated" if active else "deactivated"
         return {"message": f"Rule {verb} successfully", "rule_id": rule_id, "is_active": active}
@@ -82,21 +85,21 @@ def rule_status(kind: str) -> Any:
 
 @api("operator")
 async def run_refresh(request: HttpRequest) -> dict[str, Any]:
-    body = json_object(request)
-    full = bool(boolean(body, "full", default=False))
-    run = await refresh.refresh(await _refresh_scope(body), full=full, user=username(request))
+    scope = forms.ScopeForm.parse(json_object(request))
+    run = await refresh.refresh(await _refresh_scope(scope["tpa"]), full=bool(scope["full"]), user=username(request))
     return {"message": f"Gold refresh {run['STATUS'].lower()}", **{key.lower(): value for key, value in run.items()}}
 
 
 @api("viewer")
 async def refresh_runs(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, _ = page_params(request, 20, 200)
-    return await services.refresh_runs(request.GET.get("tpa") or rules.ALL_TPAS, limit)
+    rows = window(request, 20, 200)
+    return await services.refresh_runs(request.GET.get("tpa") or rules.ALL_TPAS, rows.limit)
 
 
 @api("operator")
 async def run_quality(request: HttpRequest) -> dict[str, Any]:
-    summary = await refresh.check_quality(await _refresh_scope(json_object(request)), user=username(request))
+    scope = forms.ScopeForm.parse(json_object(request))
+    summary = await refresh.check_quality(await _refresh_scope(scope["tpa"]), user=username(request))
     return {
         "message": f"Ran {summary.checks} quality checks",
         "run_id": summary.run_id,
@@ -107,7 +110,7 @@ async def run_quality(request: HttpRequest) -> dict[str, Any]:
 
 
 def _tpa(request: HttpRequest) -> str:
-    return str(text(request.GET, "tpa", required=True, max_length=100)).strip().upper()
+    return tpa_param(request.GET).upper()
 
 
 MAX_VERDICT_FILES = 200
@@ -128,8 +131,8 @@ async def file_verdicts(request: HttpRequest) -> dict[str, dict[str, Any]]:
 
 @api("viewer")
 async def monthly_reconciliation(request: HttpRequest) -> dict[str, Any]:
-    tpa = str(text(request.GET, "tpa", required=True, max_length=100))
-    return await reconciliation.monthly_report(tpa, reconciliation.month_of(request.GET.get("month")))
+    month = reconciliation.month_of(request.GET.get("month"))
+    return await reconciliation.monthly_report(tpa_param(request.GET), month)
 
 
 @api("viewer")

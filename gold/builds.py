@@ -4,8 +4,9 @@ rebuild either everything or only the given periods."""
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from medallion.warehouse.sql import Sql, in_
+
 from .config import RiskTiers
-from .feeds import Fragment
 
 # Period keys: YYYYMM for monthly tables, YYYYQ for quarterly ones.
 MONTH_KEY = "YEAR(SERVICE_DATE) * 100 + MONTH(SERVICE_DATE)"
@@ -38,8 +39,8 @@ NO_ELIGIBILITY_NOTE = "No eligibility covers this month, so member months and PM
 class BuildInput:
     tpa: str
     run_id: str
-    claims: Fragment
-    eligibility: Fragment
+    claims: Sql
+    eligibility: Sql
     filters: dict[str, str]
     tiers: RiskTiers
 
@@ -50,48 +51,36 @@ class GoldTable:
     # The period key over the Gold table, and over the feed; None for tables rebuilt whole per TPA.
     stored_period: str | None
     feed_period: str | None
-    select: Callable[[BuildInput], Fragment]
+    select: Callable[[BuildInput], Sql]
     columns: str
     quarterly: bool = False
 
     def period_keys(self, months: Sequence[int]) -> list[int]:
         return quarters_of(months) if self.quarterly else sorted(months)
 
-    def delete(self, tpa: str, months: Sequence[int] | None) -> Fragment:
+    def delete(self, tpa: str, months: Sequence[int] | None) -> Sql:
+        delete = Sql(f"DELETE FROM GOLD.{self.name} WHERE TPA = ?", (tpa,))
         if months is None or self.stored_period is None:
-            return Fragment(f"DELETE FROM GOLD.{self.name} WHERE TPA = ?", (tpa,))
-        periods = self.period_keys(months)
-        return Fragment(
-            f"DELETE FROM GOLD.{self.name} WHERE TPA = ? AND {self.stored_period} IN ({_marks(periods)})",
-            (tpa, *periods),
-        )
+            return delete
+        return delete + " AND " + in_(self.stored_period, self.period_keys(months))
 
-    def insert(self, source: BuildInput, months: Sequence[int] | None) -> Fragment:
-        period = Fragment("")
+    def insert(self, source: BuildInput, months: Sequence[int] | None) -> Sql:
+        period = Sql()
         if months is not None and self.feed_period is not None:
-            periods = self.period_keys(months)
-            period = Fragment(f" AND {self.feed_period} IN ({_marks(periods)})", tuple(periods))
-        feed = Fragment(
-            f"WITH claims AS ({source.claims.sql}), feed AS (SELECT * FROM claims WHERE SERVICE_DATE IS NOT NULL"
-            f"{source.filters.get(self.name, '')}{period.sql}), eligibility AS ({source.eligibility.sql})",
-            (*source.claims.params, *period.params, *source.eligibility.params),
-        )
-        select = self.select(source)
-        return Fragment(
-            f"INSERT INTO GOLD.{self.name} ({self.columns}) {feed.sql} {select.sql}", (*feed.params, *select.params)
-        )
-
-
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
+            period = " AND " + in_(self.feed_period, self.period_keys(months))
+        feed = (
+            "WITH claims AS (" + source.claims + "), feed AS (SELECT * FROM claims WHERE SERVICE_DATE IS NOT NULL"
+            + source.filters.get(self.name, "") + period + "), eligibility AS (" + source.eligibility + ")"
+        )  # fmt: skip
+        return f"INSERT INTO GOLD.{self.name} ({self.columns}) " + feed + " " + self.select(source)
 
 
 def quarters_of(months: Sequence[int]) -> list[int]:
     return sorted({(month // 100) * 10 + (month % 100 - 1) // 3 + 1 for month in months})
 
 
-def _claims_analytics(source: BuildInput) -> Fragment:
-    return Fragment(
+def _claims_analytics(source: BuildInput) -> Sql:
+    return Sql(
         "SELECT TPA, Y, M, CLAIM_TYPE, CLAIMS, MEMBERS, TOTAL_BILLED, TOTAL_ALLOWED, TOTAL_PAID, TOTAL_MR, "
         "ROUND(TOTAL_PAID / CLAIMS, 2), ROUND(TOTAL_PAID / NULLIF(MEMBERS, 0), 2), DISCOUNT, TOTAL_BILLED, "
         "TOTAL_PAID, ? "
@@ -101,8 +90,8 @@ def _claims_analytics(source: BuildInput) -> Fragment:
     )
 
 
-def _provider_performance(source: BuildInput) -> Fragment:
-    return Fragment(
+def _provider_performance(source: BuildInput) -> Sql:
+    return Sql(
         "SELECT TPA, PROVIDER_KEY, PROVIDER_NAME, CLAIM_TYPE, Y, Q, Y || '-Q' || Q, MEMBERS, CLAIMS, TOTAL_BILLED, "
         "TOTAL_ALLOWED, TOTAL_PAID, ROUND(TOTAL_PAID / NULLIF(MEMBERS, 0), 2), ROUND(TOTAL_PAID / CLAIMS, 2), "
         "DISCOUNT, ? "
@@ -114,8 +103,8 @@ def _provider_performance(source: BuildInput) -> Fragment:
     )
 
 
-def _financial_summary(source: BuildInput) -> Fragment:
-    return Fragment(
+def _financial_summary(source: BuildInput) -> Sql:
+    return Sql(
         ", months AS (SELECT DISTINCT TPA, YEAR(SERVICE_DATE) AS Y, MONTH(SERVICE_DATE) AS M, "
         "DATE_FROM_PARTS(YEAR(SERVICE_DATE), MONTH(SERVICE_DATE), 1) AS MONTH_START FROM feed), "
         "member_months AS (SELECT months.TPA, months.Y, months.M, COUNT(DISTINCT eligibility.MEMBER_ID) AS MEMBERS "
@@ -143,14 +132,14 @@ def _condition_case() -> str:
     return f"CASE {' '.join(branches)} END"
 
 
-def _member_360(source: BuildInput) -> Fragment:
+def _member_360(source: BuildInput) -> Sql:
     ytd = "feed.SERVICE_DATE >= DATE_FROM_PARTS(YEAR(as_of.AS_OF_DATE), 1, 1)"
     per_type = ", ".join(
         f"COUNT_IF({ytd} AND CLAIM_TYPE = '{claim_type}') AS {claim_type}_CLAIMS, "
         f"COALESCE(SUM(IFF({ytd} AND CLAIM_TYPE = '{claim_type}', PAID_AMOUNT, 0)), 0) AS {claim_type}_PAID"
         for claim_type in ("MEDICAL", "DENTAL", "PHARMACY")
     )
-    return Fragment(
+    return Sql(
         ", as_of AS (SELECT TPA, MAX(SERVICE_DATE) AS AS_OF_DATE FROM feed GROUP BY TPA), "
         "latest_eligibility AS (SELECT * FROM eligibility WHERE MEMBER_ID IS NOT NULL "
         "QUALIFY ROW_NUMBER() OVER (PARTITION BY TPA, MEMBER_ID "

@@ -5,10 +5,10 @@ and quoted; values (the TPA codes) are bound parameters."""
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from medallion.warehouse.core import Queries
 from medallion.warehouse.identifiers import quote, table_name, tpa_code
+from medallion.warehouse.sql import Sql, in_, join
 
 ELIGIBILITY_TABLE = "MEMBER_ELIGIBILITY"
 
@@ -85,30 +85,22 @@ class TpaSources:
     eligibility: list[SilverTable] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Fragment:
-    sql: str
-    params: tuple[Any, ...] = ()
-
-
 async def discover(db: Queries, tpa: str | None = None) -> dict[str, TpaSources]:
     """Registered Silver claims and eligibility tables that physically exist, per TPA."""
-    wanted = (*CLAIM_SOURCES, ELIGIBILITY_TABLE)
-    placeholders = ", ".join("?" for _ in wanted)
-    tpa_filter, params = ("AND TPA = ?", (*wanted, tpa)) if tpa else ("", wanted)
+    wanted = in_("SCHEMA_TABLE", (*CLAIM_SOURCES, ELIGIBILITY_TABLE))
     registered = await db.fetch_all(
-        f"SELECT TABLE_NAME, SCHEMA_TABLE, TPA FROM SILVER.CREATED_TABLES WHERE SCHEMA_TABLE IN ({placeholders}) "
-        f"{tpa_filter} ORDER BY TPA, SCHEMA_TABLE, TABLE_NAME",
-        params,
+        "SELECT TABLE_NAME, SCHEMA_TABLE, TPA FROM SILVER.CREATED_TABLES WHERE "
+        + wanted
+        + (Sql(" AND TPA = ?", (tpa,)) if tpa else "")
+        + " ORDER BY TPA, SCHEMA_TABLE, TABLE_NAME"
     )
     if not registered:
         return {}
     names = [row["TABLE_NAME"] for row in registered]
     columns: dict[str, set[str]] = defaultdict(set)
     for row in await db.fetch_all(
-        "SELECT TABLE_NAME, COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'SILVER' "
-        f"AND TABLE_NAME IN ({', '.join('?' for _ in names)})",
-        names,
+        "SELECT TABLE_NAME, COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'SILVER' AND "
+        + in_("TABLE_NAME", names)
     ):
         columns[row["TABLE_NAME"]].add(row["COLUMN_NAME"].upper())
     found: dict[str, TpaSources] = {}
@@ -126,45 +118,50 @@ async def discover(db: Queries, tpa: str | None = None) -> dict[str, TpaSources]
     return found
 
 
-def claims_feed(tables: Iterable[SilverTable]) -> Fragment:
+def claims_feed(tables: Iterable[SilverTable]) -> Sql:
     """TPA, CLAIM_TYPE, SOURCE_TABLE and the FEED_TYPES columns of every row of the given claims tables."""
-    selects, params = [], []
+    selects = []
     for table in tables:
         source = CLAIM_SOURCES[table.schema_table]
         mapped = {"CLAIM_ID": "CLAIM_ID", "MEMBER_ID": "MEMBER_ID", "BILLED_AMOUNT": "BILLED_AMOUNT",
                   "ALLOWED_AMOUNT": "ALLOWED_AMOUNT", "PAID_AMOUNT": "PAID_AMOUNT", "CLAIM_STATUS": "CLAIM_STATUS",
                   **source.columns, **_METADATA_COLUMNS}  # fmt: skip
         selects.append(
-            "SELECT CAST(? AS VARCHAR) AS TPA, CAST(? AS VARCHAR) AS CLAIM_TYPE, CAST(? AS VARCHAR) AS SOURCE_TABLE, "
-            + _typed_columns(FEED_TYPES, mapped, table.columns)
-            + f" FROM {quote('SILVER', table.physical)}"
+            Sql(
+                "SELECT CAST(? AS VARCHAR) AS TPA, CAST(? AS VARCHAR) AS CLAIM_TYPE, "
+                "CAST(? AS VARCHAR) AS SOURCE_TABLE, "
+                + _typed_columns(FEED_TYPES, mapped, table.columns)
+                + f" FROM {quote('SILVER', table.physical)}",
+                (table.tpa, source.claim_type, table.physical),
+            )
         )
-        params.extend((table.tpa, source.claim_type, table.physical))
     if not selects:
-        return Fragment(
+        return Sql(
             "SELECT CAST(NULL AS VARCHAR) AS TPA, CAST(NULL AS VARCHAR) AS CLAIM_TYPE, "
             "CAST(NULL AS VARCHAR) AS SOURCE_TABLE, " + _typed_columns(FEED_TYPES, {}, frozenset()) + " WHERE 1 = 0"
         )
-    return Fragment(" UNION ALL ".join(selects), tuple(params))
+    return join(" UNION ALL ", selects)
 
 
-def eligibility_feed(tables: Iterable[SilverTable]) -> Fragment:
-    selects, params = [], []
+def eligibility_feed(tables: Iterable[SilverTable]) -> Sql:
+    selects = []
     for table in tables:
         mapped = {name: name for name in ELIGIBILITY_TYPES} | _METADATA_COLUMNS
         selects.append(
-            "SELECT CAST(? AS VARCHAR) AS TPA, CAST(? AS VARCHAR) AS SOURCE_TABLE, "
-            + _typed_columns(ELIGIBILITY_TYPES, mapped, table.columns)
-            + f" FROM {quote('SILVER', table.physical)}"
+            Sql(
+                "SELECT CAST(? AS VARCHAR) AS TPA, CAST(? AS VARCHAR) AS SOURCE_TABLE, "
+                + _typed_columns(ELIGIBILITY_TYPES, mapped, table.columns)
+                + f" FROM {quote('SILVER', table.physical)}",
+                (table.tpa, table.physical),
+            )
         )
-        params.extend((table.tpa, table.physical))
     if not selects:
-        return Fragment(
+        return Sql(
             "SELECT CAST(NULL AS VARCHAR) AS TPA, CAST(NULL AS VARCHAR) AS SOURCE_TABLE, "
             + _typed_columns(ELIGIBILITY_TYPES, {}, frozenset())
             + " WHERE 1 = 0"
         )
-    return Fragment(" UNION ALL ".join(selects), tuple(params))
+    return join(" UNION ALL ", selects)
 
 
 def _typed_columns(types: dict[str, str], mapped: dict[str, str], present: frozenset[str]) -> str:

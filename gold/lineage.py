@@ -5,25 +5,25 @@ from typing import Any
 
 from bronze.queue import QUEUE
 from bronze.raw import RAW
-from medallion.errors import validation_error
 from medallion.warehouse import warehouse
+from medallion.warehouse.sql import Sql
 from tpa.services import get_tpa
 
-from .feeds import CLAIM_TYPES, Fragment, SilverTable, claims_feed, discover
+from .feeds import SilverTable, claims_feed, discover
 from .refresh import filter_rules, filters_for
 
 GOLD_TABLE = "CLAIMS_ANALYTICS"
 AMOUNT_COLUMNS = ("BILLED_AMOUNT", "ALLOWED_AMOUNT", "PAID_AMOUNT")
 
 
-def included_feed(table: SilverTable, gold_filters: str) -> Fragment:
+def included_feed(table: SilverTable, gold_filters: str) -> Sql:
     """`m`: the claims feed of one Silver table with INCLUDED (the row reaches Gold). The filters name feed
     columns, so they are evaluated over the feed alone, before any join."""
-    feed = claims_feed([table])
-    return Fragment(
-        f"WITH c AS ({feed.sql}), m AS (SELECT RECORD_ID, CLAIM_TYPE, SERVICE_DATE, {', '.join(AMOUNT_COLUMNS)}, "
-        f"COALESCE(SERVICE_DATE IS NOT NULL{gold_filters}, FALSE) AS INCLUDED FROM c)",
-        feed.params,
+    return (
+        "WITH c AS ("
+        + claims_feed([table])
+        + f"), m AS (SELECT RECORD_ID, CLAIM_TYPE, SERVICE_DATE, {', '.join(AMOUNT_COLUMNS)}, "
+        f"COALESCE(SERVICE_DATE IS NOT NULL{gold_filters}, FALSE) AS INCLUDED FROM c)"
     )
 
 
@@ -33,25 +33,23 @@ async def gold_filters(tpa: str) -> str:
 
 async def cell_sources(tpa: str, year: int, month: int, claim_type: str | None = None) -> dict[str, Any]:
     code = (await get_tpa(tpa))["TPA_CODE"]
-    if not 1 <= month <= 12:
-        raise validation_error("month", "Use a month from 1 to 12.")
-    if claim_type is not None and claim_type.upper() not in CLAIM_TYPES:
-        raise validation_error("claim_type", f"Use one of {', '.join(CLAIM_TYPES)}.")
     wh = warehouse()
     sources = (await discover(wh, code)).get(code)
     filters = await gold_filters(code)
     files: dict[int, dict[str, Any]] = {}
     for table in sources.claims if sources else []:
-        feed = included_feed(table, filters)
         rows = await wh.fetch_all(
-            f"{feed.sql} SELECT q.QUEUE_ID, q.FILE_NAME, q.PROCESSED_TIMESTAMP, m.CLAIM_TYPE, COUNT(*) AS CLAIMS, "
-            "SUM(m.BILLED_AMOUNT) AS TOTAL_BILLED, SUM(m.ALLOWED_AMOUNT) AS TOTAL_ALLOWED, "
-            f"SUM(m.PAID_AMOUNT) AS TOTAL_PAID FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID "
-            f"JOIN {QUEUE} AS q ON q.QUEUE_ID = r.QUEUE_ID "
-            "WHERE m.INCLUDED AND YEAR(m.SERVICE_DATE) = ? AND MONTH(m.SERVICE_DATE) = ? "
-            "AND m.CLAIM_TYPE = COALESCE(?, m.CLAIM_TYPE) "
-            "GROUP BY q.QUEUE_ID, q.FILE_NAME, q.PROCESSED_TIMESTAMP, m.CLAIM_TYPE ORDER BY q.QUEUE_ID",
-            (*feed.params, year, month, claim_type.upper() if claim_type else None),
+            included_feed(table, filters)
+            + Sql(
+                " SELECT q.QUEUE_ID, q.FILE_NAME, q.PROCESSED_TIMESTAMP, m.CLAIM_TYPE, COUNT(*) AS CLAIMS, "
+                "SUM(m.BILLED_AMOUNT) AS TOTAL_BILLED, SUM(m.ALLOWED_AMOUNT) AS TOTAL_ALLOWED, "
+                f"SUM(m.PAID_AMOUNT) AS TOTAL_PAID FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID "
+                f"JOIN {QUEUE} AS q ON q.QUEUE_ID = r.QUEUE_ID "
+                "WHERE m.INCLUDED AND YEAR(m.SERVICE_DATE) = ? AND MONTH(m.SERVICE_DATE) = ? "
+                "AND m.CLAIM_TYPE = COALESCE(?, m.CLAIM_TYPE) "
+                "GROUP BY q.QUEUE_ID, q.FILE_NAME, q.PROCESSED_TIMESTAMP, m.CLAIM_TYPE ORDER BY q.QUEUE_ID",
+                (year, month, claim_type.upper() if claim_type else None),
+            )
         )
         for row in rows:
             row["FILE_NAME"] = row["FILE_NAME"].split("/", 1)[-1]

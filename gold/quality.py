@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from medallion.warehouse import warehouse
+from medallion.warehouse.sql import Sql, in_
 
 from .feeds import claims_feed, discover
 from .rules import CLAIMS_FEED, QUALITY, RuleKind, compile_rule
@@ -88,22 +89,23 @@ async def _count(rule: dict[str, Any], tpas: list[str], sources: dict[str, Any])
     table = rule["TABLE_NAME"]
     unique = rule["RULE_TYPE"] == "UNIQUENESS"
     expression = compile_rule(rule["CHECK_LOGIC"], table, boolean=not unique, field="check_logic")
-    marks = ", ".join("?" for _ in tpas)
     if table == CLAIMS_FEED:
         feed = claims_feed(silver for tpa in tpas if tpa in sources for silver in sources[tpa].claims)
-        source, params = f"({feed.sql}) AS checked_rows", feed.params
+        source = "(" + feed + ") AS checked_rows"
     else:
-        source, params = f"GOLD.{table}", ()
+        source = Sql(f"GOLD.{table}")
+    checked = source + " WHERE " + in_("TPA", tpas)
     if unique:
-        sql = (
+        query = (
             "SELECT TPA, SUM(N) AS CHECKED, COALESCE(SUM(IFF(K IS NOT NULL AND N > 1, N, 0)), 0) AS FAILED "
-            f"FROM (SELECT TPA, {expression} AS K, COUNT(*) AS N FROM {source} WHERE TPA IN ({marks}) "
-            f"GROUP BY TPA, {expression}) AS keyed GROUP BY TPA"
-        )
+            f"FROM (SELECT TPA, {expression} AS K, COUNT(*) AS N FROM " + checked
+            + f" GROUP BY TPA, {expression}) AS keyed GROUP BY TPA"
+        )  # fmt: skip
     else:
-        sql = (
-            f"SELECT TPA, COUNT(*) AS CHECKED, COUNT_IF(NOT COALESCE({expression}, FALSE)) AS FAILED FROM {source} "
-            f"WHERE TPA IN ({marks}) GROUP BY TPA"
+        query = (
+            f"SELECT TPA, COUNT(*) AS CHECKED, COUNT_IF(NOT COALESCE({expression}, FALSE)) AS FAILED FROM "
+            + checked
+            + " GROUP BY TPA"
         )
-    rows = await warehouse().fetch_all(sql, (*params, *tpas), timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT)
+    rows = await warehouse().fetch_all(query, timeout=settings.WAREHOUSE_LONG_STATEMENT_TIMEOUT)
     return {row["TPA"]: (int(row["CHECKED"]), int(row["FAILED"])) for row in rows}

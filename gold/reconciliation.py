@@ -14,8 +14,10 @@ from bronze.layouts import file_controls
 from bronze.queue import QUEUE
 from bronze.raw import RAW, source_fields
 from medallion.errors import not_found, validation_error
+from medallion.scope import in_scope, visible
 from medallion.warehouse import warehouse
 from medallion.warehouse.identifiers import quote
+from medallion.warehouse.sql import Sql
 from silver.claim_versions import VERSIONED_TABLES, VERSIONS
 from silver.transform_catalog import approved_mappings
 from silver.transform_sql import column_sources, converted
@@ -58,7 +60,7 @@ class FileLayers:
 
 async def file_reconciliation(queue_id: int) -> dict[str, Any]:
     entry = await warehouse().fetch_one(f"SELECT {ENTRY_COLUMNS} FROM {QUEUE} WHERE QUEUE_ID = ?", (queue_id,))
-    if entry is None:
+    if entry is None or not in_scope(entry["TPA"]):
         raise not_found("file_not_found", f"Queue entry {queue_id} not found.")
     return (await reconcile(entry["TPA"], [entry]))[0]
 
@@ -66,7 +68,7 @@ async def file_reconciliation(queue_id: int) -> dict[str, Any]:
 async def verdicts(queue_ids: list[int]) -> dict[str, dict[str, Any]]:
     """Balanced flag and verdict of each given file (for the status page), keyed by queue id as text."""
     by_tpa: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry in await _entries(queue_ids):
+    for entry in visible(await _entries(queue_ids), "TPA"):
         by_tpa[entry["TPA"]].append(entry)
     found: dict[str, dict[str, Any]] = {}
     for tpa, entries in by_tpa.items():
@@ -190,16 +192,18 @@ async def _raw_amount_sums(table: SilverTable) -> str:
 async def _add_gold(layers: dict[int, FileLayers], table: SilverTable, files: str, gold_filters: str) -> None:
     """Rows of the file that reach Gold's claims analytics and those its filters (or a missing service date)
     leave out."""
-    feed = included_feed(table, gold_filters)
     sums = "".join(
         f", SUM(IFF(m.INCLUDED, m.{column}, 0)) AS {name.upper()}"
         f", SUM(IFF(m.INCLUDED, 0, m.{column})) AS X_{name.upper()}"
         for name, column in AMOUNTS.items()
     )
     rows = await warehouse().fetch_all(
-        f"{feed.sql} SELECT r.QUEUE_ID, COUNT_IF(m.INCLUDED) AS N, COUNT_IF(NOT m.INCLUDED) AS X_N{sums} "
-        f"FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID WHERE r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID",
-        (*feed.params, files),
+        included_feed(table, gold_filters)
+        + Sql(
+            f" SELECT r.QUEUE_ID, COUNT_IF(m.INCLUDED) AS N, COUNT_IF(NOT m.INCLUDED) AS X_N{sums} "
+            f"FROM m JOIN {RAW} AS r ON r.RECORD_ID = m.RECORD_ID WHERE r.QUEUE_ID {IN_FILES} GROUP BY r.QUEUE_ID",
+            (files,),
+        )
     )
     for row in rows:
         layer = layers[int(row["QUEUE_ID"])]

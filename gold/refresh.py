@@ -2,7 +2,6 @@
 the months they touch and rebuilds them with INSERT ... SELECT (everything in full mode or when eligibility
 changed). Each refresh is a recorded run; quality rules and business metrics follow it."""
 
-import asyncio
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -10,19 +9,20 @@ from typing import Any
 
 from django.conf import settings
 
-from medallion import stream
+from medallion import locks, stream
 from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.events import log_error, log_event
 from medallion.warehouse import Transaction, warehouse
+from medallion.warehouse.sql import Sql
 
 from . import metrics, quality
 from .builds import GOLD_BUILDS, BuildInput
 from .config import RiskTiers, risk_tiers
-from .feeds import Fragment, TpaSources, claims_feed, discover, eligibility_feed
+from .feeds import TpaSources, claims_feed, discover, eligibility_feed
 from .rules import ALL_TPAS, CLAIMS_FEED, GOLD_TABLES, TRANSFORMATION, compile_rule, scope_code
 
-_refresh_lock = asyncio.Lock()
+REFRESH_LOCK = "gold.refresh"
 DERIVED_TABLES = (*GOLD_TABLES, "REFRESHED_BATCHES")
 TPA_OWNED_TABLES = (
     *DERIVED_TABLES, "QUALITY_CHECK_RESULTS", "BUSINESS_METRIC_VALUES", "BUSINESS_METRICS", "QUALITY_RULES",
@@ -48,7 +48,7 @@ class RefreshCounts:
 async def refresh(tpa: str | None = None, *, full: bool = False, user: str | None = None) -> dict[str, Any]:
     """Refresh Gold for one TPA or all; returns the recorded run."""
     scope = scope_code(tpa) if tpa else ALL_TPAS
-    async with _refresh_lock:
+    async with locks.holding(REFRESH_LOCK, "A Gold refresh is already running."):
         run_id = uuid.uuid4().hex
         started, clock = utc_now(), time.monotonic()
         wh = warehouse()
@@ -127,9 +127,8 @@ async def _refresh_tpa(
         for table in GOLD_BUILDS:
             if months == [] and table.stored_period is not None:
                 continue
-            delete, insert = table.delete(tpa, months), table.insert(source, months)
-            await tx.execute(delete.sql, delete.params)
-            counts.rows[table.name] = await tx.execute(insert.sql, insert.params)
+            await tx.execute(table.delete(tpa, months))
+            counts.rows[table.name] = await tx.execute(table.insert(source, months))
         batches = sorted({(row["SOURCE_TABLE"], row["BATCH_ID"]) for row in [*new_claims, *new_eligibility]})
         await tx.insert_rows(
             '"GOLD"."REFRESHED_BATCHES"',
@@ -149,12 +148,15 @@ async def _refresh_tpa(
     return counts
 
 
-async def _new_batches(tx: Transaction, tpa: str, feed: Fragment, period: str) -> list[dict[str, Any]]:
+async def _new_batches(tx: Transaction, tpa: str, feed: Sql, period: str) -> list[dict[str, Any]]:
     return await tx.fetch_all(
-        f"SELECT DISTINCT SOURCE_TABLE, COALESCE(BATCH_ID, '') AS BATCH_ID, {period} AS PERIOD FROM ({feed.sql}) AS f "
-        "WHERE NOT EXISTS (SELECT 1 FROM GOLD.REFRESHED_BATCHES AS r WHERE r.TPA = ? "
-        "AND r.SOURCE_TABLE = f.SOURCE_TABLE AND r.BATCH_ID = COALESCE(f.BATCH_ID, ''))",
-        (*feed.params, tpa),
+        f"SELECT DISTINCT SOURCE_TABLE, COALESCE(BATCH_ID, '') AS BATCH_ID, {period} AS PERIOD FROM ("
+        + feed
+        + Sql(
+            ") AS f WHERE NOT EXISTS (SELECT 1 FROM GOLD.REFRESHED_BATCHES AS r WHERE r.TPA = ? "
+            "AND r.SOURCE_TABLE = f.SOURCE_TABLE AND r.BATCH_ID = COALESCE(f.BATCH_ID, ''))",
+            (tpa,),
+        )
     )
 
 

@@ -147,121 +147,25 @@ async def set_rule_active(kind_name: str, rule_id: int, active: bool, *, user: s
     return {**before, "IS_ACTIVE": active}
 
 
-def _choice(source: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str | None = None) -> str:
-    value = source.get(name, default)
-    if not isinstance(value, str) or value.strip().upper() not in choices:
-        raise validation_error(name, f"Must be one of {', '.join(choices)}.")
-    return value.strip().upper()
-
-
-def _text(source: Mapping[str, Any], name: str, *, max_length: int, required: bool = True) -> str | None:
-    value = source.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise validation_error(name, "This field is required.")
-        return None
-    if not isinstance(value, str):
-        raise validation_error(name, "Must be a string.")
-    if len(value.strip()) > max_length:
-        raise validation_error(name, f"Must be at most {max_length} characters.")
-    return value.strip()
-
-
-def _number(source: Mapping[str, Any], name: str, *, default: float | None, low: float, high: float) -> float | None:
-    value = source.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise validation_error(name, "Must be a number.")
-    if not low <= value <= high:
-        raise validation_error(name, f"Must be between {low:g} and {high:g}.")
-    return value
-
-
-def _integer(source: Mapping[str, Any], name: str, *, default: int | None) -> int | None:
-    value = source.get(name, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
-        raise validation_error(name, "Must be an integer between 0 and 1000000.")
-    return value
-
-
-def _active(source: Mapping[str, Any]) -> bool:
-    value = source.get("is_active", True)
-    if not isinstance(value, bool):
-        raise validation_error("is_active", "Must be true or false.")
-    return value
-
-
-def clean_transformation_rule(body: Mapping[str, Any]) -> dict[str, Any]:
-    target = _choice(body, "target_table", (*GOLD_TABLES, ALL_TPAS), default=ALL_TPAS)
-    logic = _text(body, "rule_logic", max_length=2000)
-    compile_rule(logic or "", CLAIMS_FEED, boolean=True, field="rule_logic")
-    return {
-        "TPA": scope_code(body.get("tpa", ALL_TPAS)),
-        "RULE_NAME": _text(body, "rule_name", max_length=200),
-        "RULE_TYPE": _choice(body, "rule_type", TRANSFORMATION_RULE_TYPES, default="FILTER"),
-        "SOURCE_TABLE": _choice(body, "source_table", (CLAIMS_FEED,), default=CLAIMS_FEED),
-        "TARGET_TABLE": target,
-        "RULE_LOGIC": logic,
-        "RULE_DESCRIPTION": _text(body, "rule_description", max_length=2000, required=False),
-        "BUSINESS_JUSTIFICATION": _text(body, "business_justification", max_length=2000, required=False),
-        "PRIORITY": _integer(body, "priority", default=100),
-        "EXECUTION_ORDER": _integer(body, "execution_order", default=None),
-        "IS_ACTIVE": _active(body),
-    }
-
-
-def clean_quality_rule(body: Mapping[str, Any]) -> dict[str, Any]:
-    table = _choice(body, "table_name", (CLAIMS_FEED, *GOLD_TABLES))
-    rule_type = _choice(body, "rule_type", QUALITY_RULE_TYPES)
-    logic = _text(body, "check_logic", max_length=2000)
-    compile_rule(logic or "", table, boolean=rule_type != "UNIQUENESS", field="check_logic")
-    field_name = _text(body, "field_name", max_length=128, required=False)
-    if field_name is not None and field_name.upper() not in RULE_COLUMNS[table]:
-        raise validation_error("field_name", f"{table} has no column {field_name[:60]}.")
-    return {
-        "TPA": scope_code(body.get("tpa", ALL_TPAS)),
-        "RULE_NAME": _text(body, "rule_name", max_length=200),
-        "RULE_TYPE": rule_type,
-        "TABLE_NAME": table,
-        "FIELD_NAME": field_name.upper() if field_name else None,
-        "CHECK_LOGIC": logic,
-        "THRESHOLD_VALUE": _number(body, "threshold_value", default=100.0, low=0, high=100),
-        "THRESHOLD_OPERATOR": _choice(body, "threshold_operator", THRESHOLD_OPERATORS, default=">="),
-        "SEVERITY": _choice(body, "severity", SEVERITIES, default="ERROR"),
-        "ACTION_ON_FAILURE": _text(body, "action_on_failure", max_length=500, required=False),
-        "RULE_DESCRIPTION": _text(body, "rule_description", max_length=2000, required=False),
-        "IS_ACTIVE": _active(body),
-    }
-
-
-CLEANERS = {"transformation": clean_transformation_rule, "quality": clean_quality_rule}
-
-
-async def create_rule(kind_name: str, body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
+async def create_rule(kind_name: str, values: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
+    """Store a rule from its checked columns (gold/forms.py `rule_columns`)."""
     kind = RULE_KINDS[kind_name]
-    values = CLEANERS[kind_name](body)
-    columns = list(values)
     async with warehouse().transaction() as tx:
-        await tx.execute(
-            f"INSERT INTO {kind.table} ({', '.join(columns)}, CREATED_BY) "
-            f"VALUES ({', '.join('?' for _ in columns)}, ?)",
-            (*values.values(), user),
-        )
-        rule_id = await tx.fetch_value(f"SELECT MAX({kind.key}) FROM {kind.table}")
+        rule_id = await tx.insert(kind.table, {**values, "CREATED_BY": user}, id_column=kind.key)
         await audit.record(user, "CREATE", kind.entity, rule_id, tpa=values["TPA"], after=values, within=tx)
     await invalidate("gold")
-    return await get_rule(kind, int(rule_id))
+    return await get_rule(kind, rule_id)
 
 
-async def update_rule(kind_name: str, rule_id: int, body: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
-    """Replace a rule's definition; keys left out keep their current value."""
+async def stored_definition(kind_name: str, rule_id: int) -> dict[str, Any]:
+    """The rule as the API shapes it (lower-case keys), for an update to apply its changes to."""
+    return {key.lower(): value for key, value in (await get_rule(RULE_KINDS[kind_name], rule_id)).items()}
+
+
+async def update_rule(kind_name: str, rule_id: int, values: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
+    """Replace a rule's definition with its checked columns."""
     kind = RULE_KINDS[kind_name]
     before = await get_rule(kind, rule_id)
-    current = {key.lower(): value for key, value in before.items()}
-    values = CLEANERS[kind_name]({**current, **body})
     assignments = ", ".join(f"{column} = ?" for column in values)
     async with warehouse().transaction() as tx:
         await tx.execute(

@@ -8,8 +8,10 @@ from typing import Any
 
 from django.conf import settings
 
+from medallion import keyset
 from medallion.caching import cached
 from medallion.errors import not_found
+from medallion.keyset import Keyed
 from medallion.scope import allowed_tpas
 from medallion.warehouse import identifiers, warehouse
 
@@ -56,16 +58,23 @@ def _decoded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _listing(name: str, tpa: str) -> Keyed:
+    """A Gold table in the scope, newest row first (ids grow with each refresh's inserts)."""
+    return Keyed("* EXCLUDE (REFRESH_RUN_ID)", f"GOLD.{name}", ID_COLUMNS[name], (SCOPE,), _scoped(tpa))
+
+
 @cached("gold", ttl=120)
 async def analytics_rows(table: str, tpa: str, limit: int, offset: int) -> list[dict[str, Any]]:
     name = analytics_table(table)
-    return _decoded(
-        await warehouse().fetch_all(
-            f"SELECT * EXCLUDE (REFRESH_RUN_ID) FROM GOLD.{name} WHERE {SCOPE} "
-            f"ORDER BY UPDATED_AT DESC, {ID_COLUMNS[name]} DESC {identifiers.limit(limit, offset)}",
-            _scoped(tpa),
-        )
-    )
+    listing = _listing(name, tpa)
+    if offset == 0:
+        return _decoded(await keyset.first_rows(listing, limit))
+    return _decoded(await keyset.rows_at(listing, await _analytics_index(name, tpa), limit, offset))
+
+
+@cached("gold", ttl=120)
+async def _analytics_index(name: str, tpa: str) -> keyset.PageIndex:
+    return await keyset.page_index(_listing(name, tpa))
 
 
 @cached("gold", ttl=120)

@@ -21,17 +21,25 @@ api_urlpatterns = [
     path("gold/metrics", dispatch(GET=api.business_metrics)),
     path("gold/quality/results", dispatch(GET=api.quality_results)),
     path("gold/quality/stats", dispatch(GET=api.quality_stats)),
-    path("gold/quality/run", dispatch(POST=api.run_quality)),
-    path("gold/refresh", dispatch(POST=api.run_refresh)),
+    path("gold/quality/run", dispatch(POST=api.run_quality), name="api-gold-quality-run"),
+    path("gold/refresh", dispatch(POST=api.run_refresh), name="api-gold-refresh"),
     path("gold/refresh/runs", dispatch(GET=api.refresh_runs)),
-    path("bronze/files/reconciliation", dispatch(GET=api.file_verdicts)),
+    path("bronze/files/reconciliation", dispatch(GET=api.file_verdicts), name="api-file-verdicts"),
     path("bronze/files/<int:queue_id>/reconciliation", dispatch(GET=api.file_reconciliation)),
     path("gold/reconciliation/monthly", dispatch(GET=api.monthly_reconciliation)),
     path("gold/lineage", dispatch(GET=api.cell_lineage)),
 ]
 for kind in ("transformation", "quality"):
     api_urlpatterns += [
-        path(f"gold/rules/{kind}", dispatch(GET=api.rule_list(kind), POST=api.rule_create(kind))),
-        path(f"gold/rules/{kind}/<int:rule_id>", dispatch(PUT=api.rule_update(kind))),
-        path(f"gold/rules/{kind}/<int:rule_id>/status", dispatch(PATCH=api.rule_status(kind))),
+        path(
+            f"gold/rules/{kind}",
+            dispatch(GET=api.rule_list(kind), POST=api.rule_create(kind)),
+            name=f"api-gold-{kind}-rules",
+        ),
+        path(f"gold/rules/{kind}/<int:rule_id>", dispatch(PUT=api.rule_update(kind)), name=f"api-gold-{kind}-rule"),
+        path(
+            f"gold/rules/{kind}/<int:rule_id>/status",
+            dispatch(PATCH=api.rule_status(kind)),
+            name=f"api-gold-{kind}-rule-status",
+        ),
     ]

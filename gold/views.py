@@ -8,7 +8,7 @@ from medallion import charts
 from medallion.csv_export import csv_chunks, csv_lines, csv_response, safe_cell
 from medallion.decorators import page
 from medallion.paging import pager
-from medallion.rendering import render_page, selected_tpa
+from medallion.rendering import named_url, render_page, selected_tpa
 
 UNIT_FORMATS = {"USD": charts.format_money, "COUNT": charts.format_count}
 
@@ -184,8 +184,9 @@ async def monthly_reconciliation_csv(request: HttpRequest) -> HttpResponse:
 def _lineage_link(table: str, row: dict[str, Any]) -> str | None:
     if table != lineage.GOLD_TABLE:
         return None
-    return (f"/gold/lineage?tpa={row['TPA']}&year={row['CLAIM_YEAR']}&month={row['CLAIM_MONTH']}"
-            f"&claim_type={row['CLAIM_TYPE']}")  # fmt: skip
+    return named_url(
+        "gold-lineage", tpa=row["TPA"], year=row["CLAIM_YEAR"], month=row["CLAIM_MONTH"], claim_type=row["CLAIM_TYPE"]
+    )
 
 
 @page("viewer")

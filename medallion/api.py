@@ -6,7 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
-from medallion import openapi, stream
+from medallion import openapi, scope, stream
 from medallion.clock import iso_now
 from medallion.decorators import api
 from medallion.errors import ApiError, validation_error
@@ -106,7 +106,7 @@ async def events(request: HttpRequest) -> HttpResponseBase:
         raise validation_error("topics", f"Unknown topic {sorted(unknown)[0][:30]}; use {', '.join(stream.TOPICS)}.")
     last_event_id = request.headers.get("Last-Event-ID", "")
     user = username(request)
-    subscriber = stream.bus.open_stream(user, frozenset(asked or stream.TOPICS))
+    subscriber = stream.bus.open_stream(user, frozenset(asked or stream.TOPICS), scope.allowed_tpas())
     if subscriber is None:
         raise ApiError(
             429,

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from medallion.http import encode_value
 from medallion.warehouse import Transaction, warehouse
+from medallion.warehouse.sql import Sql, insert_into
 
 _request_id: ContextVar[str | None] = ContextVar("medallion_audit_request_id", default=None)
 
@@ -37,11 +38,12 @@ async def record(
 ) -> None:
     """Append to OPS.AUDIT_LOG; pass `within` to commit the entry with the change it describes."""
     target = within or warehouse()
-    await target.execute(
-        "INSERT INTO OPS.AUDIT_LOG (USER_NAME, ACTION, ENTITY_TYPE, ENTITY_ID, TPA_CODE, BEFORE_VALUE, AFTER_VALUE, "
-        "REQUEST_ID) SELECT ?, ?, ?, ?, ?, PARSE_JSON(?), PARSE_JSON(?), ?",
-        (user, action, entity_type, str(entity_id), tpa, _json(before), _json(after), request_id or _request_id.get()),
-    )
+    entry = {
+        "USER_NAME": user, "ACTION": action, "ENTITY_TYPE": entity_type, "ENTITY_ID": str(entity_id), "TPA_CODE": tpa,
+        "BEFORE_VALUE": Sql("PARSE_JSON(?)", (_json(before),)), "AFTER_VALUE": Sql("PARSE_JSON(?)", (_json(after),)),
+        "REQUEST_ID": request_id or _request_id.get(),
+    }  # fmt: skip
+    await target.execute(insert_into("OPS.AUDIT_LOG", entry))
 
 
 record_sync = async_to_sync(record)

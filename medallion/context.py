@@ -17,6 +17,7 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Stages", "bronze-stages", "viewer"),
             ("Raw data", "bronze-data", "viewer"),
             ("Source fields", "bronze-fields", "viewer"),
+            ("File layouts", "bronze-layouts", "viewer"),
         ),
     ),
     (

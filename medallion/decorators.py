@@ -5,12 +5,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.urls import reverse
 
 from medallion import audit
 from medallion.access import audit_refused_token, resolve_access
@@ -133,6 +135,32 @@ def dispatch(**views: View) -> View:
     return view
 
 
+PageAction = Callable[..., Awaitable[str]]
+
+
+def page_action(role: str, back: str) -> Callable[[PageAction], PageView]:
+    """A page form's one write action: POST only; the view returns the message to show, an ApiError's detail is
+    shown as the error; either way the browser goes back to the page named `back`, with the query string the form
+    was posted with (the page's tab or filter)."""
+
+    def decorate(action: PageAction) -> PageView:
+        @page(role)
+        @functools.wraps(action)
+        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            try:
+                messages.success(request, await action(request, *args, **kwargs))
+            except ApiError as error:
+                messages.error(request, error.detail)
+            query = request.GET.urlencode()
+            return HttpResponseRedirect(reverse(back) + (f"?{query}" if query else ""))
+
+        return view
+
+    return decorate
+
+
 def page(role: str = "viewer") -> Callable[[PageView], PageView]:
     def decorate(view: PageView) -> PageView:
         @functools.wraps(view)
@@ -147,19 +175,20 @@ def page(role: str = "viewer") -> Callable[[PageView], PageView]:
             await resolve_access(request, user)
             if not has_role(request.role, role):
                 return render(request, "403.html", {"user": user, "role": request.role, "required": role}, status=403)
-            try:
-                with tpa_scope(request.tpa_scope), audit.request_context(request):
-                    return await view(request, *args, **kwargs)
-            except ApiError as error:
-                return await request_error(request, error.status, error.detail)
-            except InvalidIdentifier as error:
-                return await request_error(request, 422, str(error))
-            except RequestDataTooBig:
-                return await request_error(request, 413, "The request body is too large.")
-            except SuspiciousOperation:
-                return await request_error(request, 400, "The request was refused as malformed.")
-            except WarehouseError as error:
-                return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
+            with tpa_scope(request.tpa_scope):  # error pages too: their menu lists the TPAs of the scope
+                try:
+                    with audit.request_context(request):
+                        return await view(request, *args, **kwargs)
+                except ApiError as error:
+                    return await request_error(request, error.status, error.detail)
+                except InvalidIdentifier as error:
+                    return await request_error(request, 422, str(error))
+                except RequestDataTooBig:
+                    return await request_error(request, 413, "The request body is too large.")
+                except SuspiciousOperation:
+                    return await request_error(request, 400, "The request was refused as malformed.")
+                except WarehouseError as error:
+                    return await render_page(request, "warehouse_error.html", {"error": str(error)}, status=503)
 
         wrapper.page_role = role  # type: ignore[attr-defined]
         return wrapper

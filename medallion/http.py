@@ -1,4 +1,5 @@
-"""HTTP plumbing for JSON views: the contract's error shape, value encoding and request parameter parsing."""
+"""HTTP plumbing for JSON views: the contract's error shape, value encoding and the JSON body (fields are parsed
+by the forms in medallion/forms.py)."""
 
 import asyncio
 import json
@@ -12,12 +13,10 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from medallion.errors import ApiError, validation_error
+from medallion.errors import ApiError
 
 LARGE_RESPONSE_ITEMS = 500
 _encoding_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="json")
-# No parameter needs more: it is the largest integer JSON carries exactly, and well inside the warehouse's.
-MAX_INTEGER = 2**53
 
 
 def username(request: HttpRequest) -> str:
@@ -115,68 +114,3 @@ def body_or_query(request: HttpRequest) -> dict[str, Any]:
     merged: dict[str, Any] = {key: value for key, value in request.GET.items() if value != ""}
     merged.update(json_object(request))
     return merged
-
-
-def text(
-    source: Mapping[str, Any], name: str, *, required: bool = False, max_length: int = 500, default: str | None = None
-) -> str | None:
-    value = source.get(name)
-    if value is None or value == "":
-        if required:
-            raise validation_error(name, "This field is required.")
-        return default
-    if not isinstance(value, str):
-        raise validation_error(name, "Must be a string.")
-    if len(value) > max_length:
-        raise validation_error(name, f"Must be at most {max_length} characters.")
-    return value
-
-
-def integer(
-    source: Mapping[str, Any],
-    name: str,
-    *,
-    default: int | None = None,
-    minimum: int | None = None,
-    maximum: int | None = None,
-    required: bool = False,
-) -> int | None:
-    value = source.get(name)
-    if value is None or value == "":
-        if required:
-            raise validation_error(name, "This field is required.")
-        return default
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = int(value)
-    except (TypeError, ValueError):
-        raise validation_error(name, "Must be an integer.") from None
-    low = -MAX_INTEGER if minimum is None else minimum
-    high = MAX_INTEGER if maximum is None else maximum
-    if not low <= number <= high:
-        raise validation_error(name, f"Must be between {low} and {high}.")
-    return number
-
-
-def boolean(
-    source: Mapping[str, Any], name: str, *, default: bool | None = None, required: bool = False
-) -> bool | None:
-    value = source.get(name)
-    if value is None or value == "":
-        if required:
-            raise validation_error(name, "This field is required.")
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "1"}:
-        return True
-    if isinstance(value, str) and value.lower() in {"false", "0"}:
-        return False
-    raise validation_error(name, "Must be true or false.")
-
-
-def page_params(request: HttpRequest, default_limit: int = 100, max_limit: int = 1000) -> tuple[int, int]:
-    limit = integer(request.GET, "limit", default=default_limit, minimum=1, maximum=max_limit)
-    offset = integer(request.GET, "offset", default=0, minimum=0, maximum=10**9)
-    return int(limit or default_limit), int(offset or 0)

@@ -118,10 +118,11 @@ class Route:
     integer_parameters: frozenset[str]
 
 
-def _walk(patterns: list[Any], prefix: str = "/") -> Iterator[tuple[str, Any]]:
+def walk(patterns: list[Any], prefix: str = "/") -> Iterator[tuple[str, Any]]:
+    """(route, view) of every URL pattern, as Django's resolver nests them."""
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
         elif isinstance(pattern, URLPattern):
             yield prefix + str(pattern.pattern), pattern.callback
 
@@ -129,7 +130,7 @@ def _walk(patterns: list[Any], prefix: str = "/") -> Iterator[tuple[str, Any]]:
 def routes() -> list[Route]:
     """Every method of every `/api` route with a view that declares its methods (catch-alls are left out)."""
     found: dict[tuple[str, str], Route] = {}
-    for route, callback in _walk(get_resolver().url_patterns):
+    for route, callback in walk(get_resolver().url_patterns):
         if not route.startswith(API_PREFIX) or hasattr(callback, "page_role"):
             continue
         integers = frozenset(match["name"] for match in CONVERTER.finditer(route) if match["kind"] == "int")

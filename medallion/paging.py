@@ -1,11 +1,16 @@
-"""One pager for every page that lists rows: page number and size from the query string, then the total."""
+"""The window of a listing, asked two ways: the API's `?limit=&offset=` (the contract: out of range is a 422) and a
+page's `?page=&size=` (a pager that clamps and links pages). Both give services a `limit` and an `offset`."""
 
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
+from medallion.forms import EdgeForm, Integer
 from medallion.warehouse.identifiers import MAX_ROW_COUNT
+
+MAX_OFFSET = 10**9
 
 PAGE_SIZES = (50, 100, 250, 500, 1000)
 PAGE_PARAM, SIZE_PARAM = "page", "size"
@@ -81,3 +86,21 @@ def pager(request: HttpRequest, default_size: int = PAGE_SIZES[0]) -> Pager:
     size = min(max(_positive(request.GET.get(SIZE_PARAM), default_size), PAGE_SIZES[0]), PAGE_SIZES[-1])
     kept = tuple((key, value) for key, value in request.GET.items() if key not in (PAGE_PARAM, SIZE_PARAM) and value)
     return Pager(min(_positive(request.GET.get(PAGE_PARAM), 1), MAX_ROW_COUNT // size), size, kept)
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    offset: int
+
+
+@cache
+def _window_form(max_limit: int) -> type[EdgeForm]:
+    fields = {"limit": Integer(minimum=1, maximum=max_limit), "offset": Integer(minimum=0, maximum=MAX_OFFSET)}
+    return type(f"WindowUpTo{max_limit}", (EdgeForm,), fields)
+
+
+def window(request: HttpRequest, default_limit: int = 100, max_limit: int = 1000) -> Window:
+    """The API's window (`limit` 1..`max_limit`, `default_limit` when absent; `offset` from 0)."""
+    values = _window_form(max_limit).parse(request.GET)
+    return Window(values["limit"] or default_limit, values["offset"] or 0)

@@ -2,9 +2,11 @@
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from medallion.hooks import Hook
 from medallion.scope import in_scope
@@ -15,6 +17,12 @@ SELECTED_TPA_KEY = "selected_tpa"
 page_context: Hook[PageContext] = Hook("page_context")
 
 _ERROR_TITLES = {404: "Not found", 409: "Not possible right now", 413: "Too large"}
+
+
+def named_url(name: str, *args: object, **query: object) -> str:
+    """The URL named `name` (of its arguments), with `query` as its query string."""
+    url = reverse(name, args=args)
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 async def request_error(request: HttpRequest, status: int, detail: str) -> HttpResponse:

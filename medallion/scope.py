@@ -8,6 +8,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from medallion.roles import rank
+from medallion.warehouse.identifiers import InvalidIdentifier, tpa_code
+from medallion.warehouse.sql import Sql
 
 _allowed: ContextVar[frozenset[str] | None] = ContextVar("medallion_tpa_scope", default=None)
 
@@ -51,6 +53,15 @@ def tpa_condition(column: str, tpa: str | None) -> tuple[str, list[str]]:
     if not allowed:
         return "1 = 0", []
     return f"{column} IN ({', '.join('?' for _ in allowed)})", sorted(allowed)
+
+
+def tpa_filter(value: str | None) -> Sql:
+    """The condition on a TPA column for an optional TPA filter within the request's TPA scope (empty for every
+    TPA); an unknown, malformed or out-of-scope code matches nothing."""
+    try:
+        return Sql(*tpa_condition("TPA", tpa_code(value) if value else None))
+    except InvalidIdentifier:
+        return Sql("1 = 0")
 
 
 def effective_role(role: str | None, *, read_only: bool, scoped: bool) -> str | None:

@@ -34,7 +34,7 @@ WAREHOUSE_LOGIN_TIMEOUT = env.float("WAREHOUSE_LOGIN_TIMEOUT", default=30.0)
 WAREHOUSE_CONNECTION_MAX_AGE = env.float("WAREHOUSE_CONNECTION_MAX_AGE", default=3600.0)
 WAREHOUSE_INJECT_LATENCY_MS = env.float("WAREHOUSE_INJECT_LATENCY_MS", default=0.0)
 # The embedded engine's memory and worker threads, so that one large load cannot take the web process's memory.
-WAREHOUSE_MEMORY_LIMIT = env.str("WAREHOUSE_MEMORY_LIMIT", default="1GB")
+WAREHOUSE_MEMORY_LIMIT = env.str("WAREHOUSE_MEMORY_LIMIT", default="512MB")
 if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", WAREHOUSE_MEMORY_LIMIT, re.IGNORECASE):
     raise ImproperlyConfigured("WAREHOUSE_MEMORY_LIMIT must look like 512MB or 2GB")
 WAREHOUSE_THREADS = max(1, min(env.int("WAREHOUSE_THREADS", default=2), os.cpu_count() or 1))
@@ -47,6 +47,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 QUEUE_LEASE_SECONDS = env.int("QUEUE_LEASE_SECONDS", default=45)
 WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=2.0)
+# A load tells its rows so far (heartbeat row and event stream) at most once per this many rows and seconds.
+LOAD_PROGRESS_ROWS = env.int("LOAD_PROGRESS_ROWS", default=5000)
+LOAD_PROGRESS_SECONDS = env.float("LOAD_PROGRESS_SECONDS", default=1.0)
 # Alert e-mails: printed to the console unless a real backend (and its EMAIL_HOST, ...) is configured.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="medallion-alerts@localhost")
@@ -56,6 +59,8 @@ RETENTION_DAYS_COMPLETED = env.int("RETENTION_DAYS_COMPLETED", default=30)
 RETENTION_DAYS_ARCHIVE = env.int("RETENTION_DAYS_ARCHIVE", default=365)
 RETENTION_DAYS_LOGS = env.int("RETENTION_DAYS_LOGS", default=90)
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=3600)
+# How long a cluster-wide lock outlives a holder that stopped renewing it (a process that died).
+LOCK_LEASE_SECONDS = env.int("LOCK_LEASE_SECONDS", default=60)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 CORTEX_MODELS = env.list("CORTEX_MODELS", default=["snowflake-arctic", "mistral-large2", "llama3.1-70b"])
@@ -127,9 +132,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
-LOGIN_URL = "/accounts/login"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 # Behind HTTPS (production): Secure cookies, HSTS, redirect to HTTPS, and the proxy header that says a request
 # came in over HTTPS (only when a proxy sets it and strips it from clients).

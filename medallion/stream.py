@@ -43,21 +43,35 @@ class Event:
         return f"id: {self.id}\nevent: {self.topic}\ndata: {body}\n\n"
 
 
+def seen_within(event: Event, allowed: frozenset[str] | None) -> Event | None:
+    """What a subscriber limited to the `allowed` TPAs (None: every TPA) may see of an event: all of it for one of
+    its TPAs, nothing of another TPA's, and of an event tied to no TPA only its topic, so its live pages still
+    re-read (and those reads are scoped) without learning another TPA's file names, errors or counts."""
+    tpa = event.data.get("tpa")
+    if allowed is None or (isinstance(tpa, str) and tpa.upper() in allowed):
+        return event
+    if tpa is None:
+        return Event(event.id, event.topic, {}, event.published_at)
+    return None
+
+
 class Subscriber:
-    def __init__(self, topics: frozenset[str]) -> None:
+    def __init__(self, topics: frozenset[str], allowed: frozenset[str] | None = None) -> None:
         self.topics = topics
+        self.allowed = allowed
         self.queue: asyncio.Queue[Event] = asyncio.Queue(SUBSCRIBER_BUFFER)
         self.loop = asyncio.get_running_loop()
         self.dropped = 0
 
     def offer(self, event: Event) -> None:
         """Runs on the subscriber's loop; never waits."""
-        if event.topic not in self.topics:
+        seen = seen_within(event, self.allowed) if event.topic in self.topics else None
+        if seen is None:
             return
         if self.queue.full():
             self.queue.get_nowait()
             self.dropped += 1
-        self.queue.put_nowait(event)
+        self.queue.put_nowait(seen)
 
 
 class EventBus:
@@ -90,17 +104,20 @@ class EventBus:
                 with contextlib.suppress(RuntimeError):  # the loop closed under us
                     subscriber.loop.call_soon_threadsafe(subscriber.offer, event)
 
-    def since(self, last_id: int, topics: frozenset[str]) -> list[Event]:
+    def since(self, last_id: int, topics: frozenset[str], allowed: frozenset[str] | None = None) -> list[Event]:
         with self._lock:
-            return [event for event in self._ring if event.id > last_id and event.topic in topics]
+            missed = [event for event in self._ring if event.id > last_id and event.topic in topics]
+        return [seen for event in missed if (seen := seen_within(event, allowed)) is not None]
 
-    def open_stream(self, user: str, topics: frozenset[str]) -> Subscriber | None:
+    def open_stream(
+        self, user: str, topics: frozenset[str], allowed: frozenset[str] | None = None
+    ) -> Subscriber | None:
         """A new subscriber, or None when the user already holds the most streams allowed."""
         with self._lock:
             if self._streams_per_user.get(user, 0) >= settings.EVENT_STREAMS_PER_USER:
                 return None
             self._streams_per_user[user] = self._streams_per_user.get(user, 0) + 1
-            subscriber = Subscriber(topics)
+            subscriber = Subscriber(topics, allowed)
             self._subscribers.add(subscriber)
         return subscriber
 
@@ -194,7 +211,7 @@ async def stream(user: str, subscriber: Subscriber, last_id: int | None) -> Asyn
     """The text/event-stream body: missed events after `last_id`, then live events and heartbeats."""
     try:
         yield f"retry: {settings.EVENT_STREAM_RETRY_MS}\n\n"
-        for event in bus.since(last_id, subscriber.topics) if last_id is not None else ():
+        for event in bus.since(last_id, subscriber.topics, subscriber.allowed) if last_id is not None else ():
             yield event.encoded()
         while True:
             try:

@@ -19,8 +19,8 @@ urlpatterns = [
     path("api/health/db", api.health_db),
     path("api/health/ready", api.health_ready),
     path("api/user/current", api.current_user),
-    path("api/openapi.json", dispatch(GET=api.openapi_json)),
-    path("api/events", dispatch(GET=api.events)),
+    path("api/openapi.json", dispatch(GET=api.openapi_json), name="api-openapi"),
+    path("api/events", dispatch(GET=api.events), name="api-events"),
     path("api/docs", views.api_docs, name="api-docs"),
     *(path("api/", include(app.api_urlpatterns)) for app in APP_URLS),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
@@ -28,7 +28,7 @@ urlpatterns = [
     path("accounts/logout", AuditedLogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("select-tpa", views.select_tpa, name="select-tpa"),
-    re_path(r"^admin/(?P<page>tpas|tasks|logs|audit|system|schema|clear-data)$", views.moved_to_operations),
+    re_path(rf"^admin/(?P<page>{'|'.join(views.MOVED_PAGES)})$", views.moved_to_operations),
     *(path("", include(app.urlpatterns)) for app in APP_URLS),
 ]
 

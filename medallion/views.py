@@ -1,4 +1,5 @@
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from medallion.decorators import page
@@ -44,10 +45,22 @@ async def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     return error_response(request, 404, "not_found", f"No API endpoint at {request.path}.")
 
 
+MOVED_PAGES = {
+    "tpas": "tpa-manage",
+    "tasks": "ops-tasks",
+    "logs": "ops-logs",
+    "audit": "ops-audit",
+    "system": "ops-system",
+    "schema": "ops-schema",
+    "clear-data": "ops-clear-data",
+}
+
+
 def moved_to_operations(request: HttpRequest, page: str) -> HttpResponse:
     """The operations pages lived under /admin/, easily confused with the Django admin; old links still work."""
     query = request.META.get("QUERY_STRING", "")
-    return HttpResponsePermanentRedirect(f"/operations/{page}" + (f"?{query}" if query else ""), status=308)
+    moved = reverse(MOVED_PAGES[page]) + (f"?{query}" if query else "")
+    return HttpResponsePermanentRedirect(moved, status=308)
 
 
 @page("viewer")

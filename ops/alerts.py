@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from django.core.mail import send_mail
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
-from medallion.errors import not_found, validation_error
+from medallion.errors import not_found
 from medallion.warehouse import Transaction, WarehouseError, identifiers, warehouse
 from ops import cadence
 from tpa.services import get_tpa
@@ -60,52 +61,34 @@ _last_scan = 0.0
 # --------------------------------------------------------------------------- subscriptions
 
 
-async def create_subscription(body: dict[str, Any], *, user: str | None) -> dict[str, Any]:
-    scope = str(body.get("tpa") or ALL_TPAS).strip().upper()
+@dataclass(frozen=True)
+class Subscription:
+    """A checked subscription (ops/forms.py): `secret` only for a webhook, `threshold` only for the kinds that
+    have one."""
+
+    tpa: str
+    alert_kind: str
+    channel: str
+    target: str
+    secret: str | None
+    threshold: float | None
+
+
+async def create_subscription(subscription: Subscription, *, user: str | None) -> dict[str, Any]:
+    scope = subscription.tpa.upper()
     tpa = ALL_TPAS if scope == ALL_TPAS else (await get_tpa(scope))["TPA_CODE"]
-    kind = str(body.get("alert_kind") or "").upper()
-    if kind not in KINDS:
-        raise validation_error("alert_kind", f"Use one of {', '.join(KINDS)}.")
-    channel = str(body.get("channel") or "").upper()
-    if channel not in CHANNELS:
-        raise validation_error("channel", f"Use one of {', '.join(CHANNELS)}.")
-    target = str(body.get("target") or "").strip()
-    if channel == "EMAIL" and ("@" not in target or len(target) > 254 or " " in target):
-        raise validation_error("target", "Give one e-mail address.")
-    if channel == "WEBHOOK" and (not target.startswith(("https://", "http://")) or len(target) > 500):
-        raise validation_error("target", "Give an http(s) URL of at most 500 characters.")
-    secret = body.get("secret") or None
-    if channel == "WEBHOOK" and (not isinstance(secret, str) or not 16 <= len(secret) <= 200):
-        raise validation_error("secret", "A webhook needs a signing secret of 16 to 200 characters.")
-    threshold = _threshold(kind, body.get("threshold"))
+    kind, channel, target = subscription.alert_kind, subscription.channel, subscription.target
+    threshold = subscription.threshold
     async with warehouse().transaction() as tx:
-        await tx.execute(
-            f"INSERT INTO {SUBSCRIPTIONS} (TPA, ALERT_KIND, CHANNEL, TARGET, SECRET, THRESHOLD, CREATED_BY) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (tpa, kind, channel, target, secret if channel == "WEBHOOK" else None, threshold, user),
-        )
-        subscription_id = await tx.fetch_value(
-            f"SELECT MAX(SUBSCRIPTION_ID) FROM {SUBSCRIPTIONS} WHERE TPA = ? AND ALERT_KIND = ? AND TARGET = ?",
-            (tpa, kind, target),
-        )
+        row = {
+            "TPA": tpa, "ALERT_KIND": kind, "CHANNEL": channel, "TARGET": target,
+            "SECRET": subscription.secret, "THRESHOLD": threshold, "CREATED_BY": user,
+        }  # fmt: skip
+        subscription_id = await tx.insert(SUBSCRIPTIONS, row, id_column="SUBSCRIPTION_ID")
         after = {"tpa": tpa, "alert_kind": kind, "channel": channel, "target": target, "threshold": threshold}
         await audit.record(user, "CREATE", "ALERT_SUBSCRIPTION", subscription_id, after=after, within=tx)
     await invalidate(NAMESPACE)
     return {"subscription_id": subscription_id, **after}
-
-
-def _threshold(kind: str, value: object) -> float | None:
-    if kind not in DEFAULT_THRESHOLDS:
-        return None
-    if value in (None, ""):
-        return DEFAULT_THRESHOLDS[kind]
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = -1.0
-    if not 0 <= number <= 100:
-        raise validation_error("threshold", "Give a number from 0 to 100 (percent or score points).")
-    return number
 
 
 async def delete_subscription(subscription_id: int, *, user: str | None) -> None:

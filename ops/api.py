@@ -1,8 +1,10 @@
 from django.http import HttpRequest, HttpResponse
 
 from medallion.decorators import api
-from medallion.http import accepted, created, integer, json_object, text, username
+from medallion.http import accepted, created, json_object, username
 from ops import alerts, cadence, logs, scheduler, schema_check, tasks
+from ops.forms import DaysForm, DeliveriesForm, ExpectationForm, ResolutionForm, SubscriptionForm, log_query
+from tpa.forms import tpa_filter, tpa_param
 
 
 @api("viewer")
@@ -38,17 +40,18 @@ async def run_task(request: HttpRequest, task_name: str) -> HttpResponse:
 
 @api("admin")
 async def read_log(request: HttpRequest, log: str) -> list[dict[str, object]]:
-    return await logs.fetch_log(logs.log_query(log, request.GET))
+    return await logs.fetch_log(log_query(log, request.GET))
 
 
 @api("admin")
 async def log_stats(request: HttpRequest) -> list[dict[str, object]]:
-    return await logs.log_stats(int(integer(request.GET, "days", default=7, minimum=1, maximum=30) or 7))
+    return await logs.log_stats(DaysForm.parse(request.GET)["days"])
 
 
 @api("admin")
 async def update_error(request: HttpRequest, error_id: int) -> dict[str, object]:
-    updated = await logs.update_error_resolution(error_id, json_object(request), user=username(request))
+    resolution = ResolutionForm.parse(json_object(request))
+    updated = await logs.update_error_resolution(error_id, **resolution, user=username(request))
     return {"message": f"Error {error_id} is now {updated['resolution_status']}", **updated}
 
 
@@ -59,20 +62,18 @@ async def validate_schema(request: HttpRequest) -> dict[str, object]:
 
 @api("viewer")
 async def expectations(request: HttpRequest) -> list[dict[str, object]]:
-    return await cadence.expectation_status(text(request.GET, "tpa", max_length=100))
+    return await cadence.expectation_status(tpa_filter(request.GET))
 
 
 @api("operator")
 async def save_expectation(request: HttpRequest) -> HttpResponse:
-    body = json_object(request)
-    tpa = str(text(body, "tpa", required=True, max_length=100))
-    return created(await cadence.save_expectation(tpa, body, user=username(request)))
+    expected = ExpectationForm(json_object(request)).expectation()
+    return created(await cadence.save_expectation(expected, user=username(request)))
 
 
 @api("operator")
 async def delete_expectation(request: HttpRequest, file_kind: str) -> dict[str, object]:
-    tpa = str(text(request.GET, "tpa", required=True, max_length=100))
-    await cadence.delete_expectation(tpa, file_kind, user=username(request))
+    await cadence.delete_expectation(tpa_param(request.GET), file_kind, user=username(request))
     return {"message": f"Expectation {file_kind} deleted"}
 
 
@@ -83,7 +84,8 @@ async def alert_subscriptions(request: HttpRequest) -> list[dict[str, object]]:
 
 @api("admin")
 async def create_alert_subscription(request: HttpRequest) -> HttpResponse:
-    return created(await alerts.create_subscription(json_object(request), user=username(request)))
+    subscription = SubscriptionForm(json_object(request)).subscription()
+    return created(await alerts.create_subscription(subscription, user=username(request)))
 
 
 @api("admin")
@@ -94,4 +96,4 @@ async def delete_alert_subscription(request: HttpRequest, subscription_id: int) 
 
 @api("admin")
 async def alert_deliveries(request: HttpRequest) -> list[dict[str, object]]:
-    return await alerts.list_deliveries(int(integer(request.GET, "limit", default=100, minimum=1, maximum=1000) or 100))
+    return await alerts.list_deliveries(DeliveriesForm.parse(request.GET)["limit"])

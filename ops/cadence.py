@@ -12,7 +12,8 @@ from croniter import croniter
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
-from medallion.errors import not_found, validation_error
+from medallion.errors import not_found
+from medallion.scope import tpa_condition
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from tpa.services import get_tpa
 
@@ -31,37 +32,28 @@ class Cadence:
     description: str
 
 
-def parse_cadence(body: dict[str, Any]) -> Cadence:
-    """monthly by `day` (1-28), weekly on `weekday`, or `cron` (deadlines in UTC)."""
-    kind = str(body.get("cadence") or "").upper()
+@dataclass(frozen=True)
+class Expectation:
+    tpa: str
+    file_kind: str
+    file_pattern: str
+    cadence: Cadence
+
+
+def cadence_of(kind: str, *, day: int | None, weekday: str | None, cron: str | None) -> Cadence:
+    """Monthly by `day` (1-28), weekly on `weekday`, or by `cron` (deadlines in UTC); checked in ops/forms.py."""
     if kind == "MONTHLY":
-        day = body.get("day")
-        if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 28:
-            raise validation_error("day", "Give the day of the month the file is due by (1 to 28).")
         return Cadence(kind, f"59 23 {day} * *", f"monthly by day {day}")
     if kind == "WEEKLY":
-        weekday = str(body.get("weekday") or "").upper()
-        if weekday not in WEEKDAYS:
-            raise validation_error("weekday", f"Use one of {', '.join(day.title() for day in WEEKDAYS)}.")
+        weekday = str(weekday)
         # cron counts Sunday as 0
         return Cadence(kind, f"59 23 * * {(WEEKDAYS.index(weekday) + 1) % 7}", f"weekly on {weekday.title()}")
-    if kind == "CRON":
-        expression = str(body.get("cron") or "").strip()
-        if not expression or len(expression) > 100 or not croniter.is_valid(expression):
-            raise validation_error("cron", "Give a five-field cron expression (UTC), for example 0 9 * * 1.")
-        return Cadence(kind, expression, f"cron {expression} (UTC)")
-    raise validation_error("cadence", f"Use one of {', '.join(CADENCES)}.")
+    return Cadence(kind, str(cron), f"cron {cron} (UTC)")
 
 
-async def save_expectation(tpa: str, body: dict[str, Any], *, user: str | None) -> dict[str, Any]:
-    code = (await get_tpa(tpa))["TPA_CODE"]
-    file_kind = str(body.get("file_kind") or "").strip()
-    if not file_kind or len(file_kind) > 100:
-        raise validation_error("file_kind", "Name the kind of file (1 to 100 characters), for example MEDICAL.")
-    pattern = str(body.get("file_pattern") or "*").strip()
-    if len(pattern) > 200:
-        raise validation_error("file_pattern", "At most 200 characters.")
-    cadence = parse_cadence(body)
+async def save_expectation(expected: Expectation, *, user: str | None) -> dict[str, Any]:
+    code = (await get_tpa(expected.tpa))["TPA_CODE"]
+    file_kind, pattern, cadence = expected.file_kind, expected.file_pattern, expected.cadence
     async with warehouse().transaction() as tx:
         await tx.execute(f"DELETE FROM {EXPECTATIONS} WHERE TPA = ? AND FILE_KIND = ?", (code, file_kind))
         await tx.execute(
@@ -96,10 +88,11 @@ async def expectation_status(tpa: str | None = None) -> list[dict[str, Any]]:
 
 async def status_at(now: datetime, tpa: str | None = None) -> list[dict[str, Any]]:
     wh = warehouse()
+    scoped, params = tpa_condition("TPA", tpa)
     expectations = await wh.fetch_all(
         f"SELECT TPA, FILE_KIND, FILE_PATTERN, CADENCE, CRON, DESCRIPTION FROM {EXPECTATIONS} "
-        "WHERE TPA = COALESCE(?, TPA) ORDER BY TPA, FILE_KIND",
-        (tpa.upper() if tpa else None,),
+        f"{'WHERE ' + scoped if scoped else ''} ORDER BY TPA, FILE_KIND",
+        params,
     )
     if not expectations:
         return []

@@ -1,16 +1,14 @@
 """Reading the OPS logs and the audit trail (L1-L6), and the error resolution workflow."""
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from medallion import audit
 from medallion.clock import days_ago, utc_now
-from medallion.errors import not_found, validation_error
+from medallion.errors import not_found
 from medallion.events import application_log, error_log, file_processing_log
-from medallion.http import integer, text
 from medallion.middleware import api_request_log
 from medallion.warehouse import identifiers, warehouse
 
@@ -153,28 +151,6 @@ class LogQuery:
     offset: int
 
 
-def _filter_value(source: Mapping[str, Any], flt: Filter) -> Any:
-    if flt.match == "at_least":
-        return integer(source, flt.param, minimum=0, maximum=10**9)
-    value = text(source, flt.param, max_length=500)
-    if value is not None and flt.choices and value.upper() not in flt.choices:
-        raise validation_error(flt.param, f"Must be one of {', '.join(flt.choices)}.")
-    return value
-
-
-def log_query(log: str, source: Mapping[str, Any], *, default_limit: int = 100) -> LogQuery:
-    """Validated filters, window and page for one log (422 validation_error on bad values)."""
-    spec = LOGS[log]
-    filters = {flt.param: _filter_value(source, flt) for flt in spec.filters}
-    return LogQuery(
-        log,
-        {name: value for name, value in filters.items() if value is not None},
-        int(integer(source, "days", default=7, minimum=1, maximum=spec.max_days) or 7),
-        int(integer(source, "limit", default=default_limit, minimum=1, maximum=1000) or default_limit),
-        int(integer(source, "offset", default=0, minimum=0, maximum=10**9) or 0),
-    )
-
-
 def _decoded(row: dict[str, Any], json_columns: tuple[str, ...]) -> dict[str, Any]:
     for column in json_columns:
         if isinstance(row.get(column), str):
@@ -252,22 +228,17 @@ async def _error_row(error_id: int) -> dict[str, Any]:
     return row
 
 
-def _resolution_status(value: object) -> str:
-    if not isinstance(value, str) or value.strip().upper() not in RESOLUTION_STATUSES:
-        raise validation_error("resolution_status", f"Must be one of {', '.join(RESOLUTION_STATUSES)}.")
-    return value.strip().upper()
-
-
-async def update_error_resolution(error_id: int, changes: Mapping[str, Any], *, user: str | None) -> dict[str, Any]:
-    """Move an error through UNRESOLVED / INVESTIGATING / RESOLVED with notes; records who and when."""
-    status = _resolution_status(changes.get("resolution_status"))
-    notes = text(changes, "resolution_notes", max_length=4000)
+async def update_error_resolution(
+    error_id: int, resolution_status: str, resolution_notes: str | None, *, user: str | None
+) -> dict[str, Any]:
+    """Move an error through UNRESOLVED / INVESTIGATING / RESOLVED with notes (None keeps the current notes);
+    records who and when."""
     current = await _error_row(error_id)
     now = utc_now()
-    resolved: tuple[str | None, datetime | None] = (user, now) if status == "RESOLVED" else (None, None)
+    resolved: tuple[str | None, datetime | None] = (user, now) if resolution_status == "RESOLVED" else (None, None)
     updated = {
-        "RESOLUTION_STATUS": status,
-        "RESOLUTION_NOTES": current["RESOLUTION_NOTES"] if notes is None else notes,
+        "RESOLUTION_STATUS": resolution_status,
+        "RESOLUTION_NOTES": current["RESOLUTION_NOTES"] if resolution_notes is None else resolution_notes,
         "RESOLVED_BY": resolved[0],
         "RESOLVED_AT": resolved[1],
         "STATUS_CHANGED_BY": user,

@@ -12,6 +12,8 @@ from gold import services as gold
 from medallion import charts
 from medallion.clock import utc_now
 from medallion.hooks import Hook
+from medallion.rendering import named_url
+from medallion.scope import in_scope, visible
 from ops import cadence
 from silver import quality, quarantine, transform
 from tpa.services import list_tpas
@@ -64,16 +66,16 @@ attention_checks: Hook[AttentionCheck] = Hook("attention_checks")
 def failed_and_stuck_files(tpa: TpaOverview) -> Iterable[Attention]:
     failed, stuck = tpa.activity.get("FAILED_7D", 0), tpa.activity.get("STUCK", 0)
     if failed:
-        link = f"/bronze/status?tpa={tpa.code}&status=FAILED"
+        link = named_url("bronze-status", tpa=tpa.code, status="FAILED")
         yield Attention(tpa.code, "bad", f"{failed:,} failed file(s) in the last 7 days", link)
     if stuck:
-        link = f"/bronze/status?tpa={tpa.code}&status=PROCESSING"
+        link = named_url("bronze-status", tpa=tpa.code, status="PROCESSING")
         yield Attention(tpa.code, "bad", f"{stuck:,} file(s) stuck in PROCESSING past the worker's lease", link)
 
 
 def quality_drops(tpa: TpaOverview) -> Iterable[Attention]:
     score, previous = tpa.score, tpa.previous_score
-    link = f"/silver/quality?tpa={tpa.code}"
+    link = named_url("silver-quality", tpa=tpa.code)
     if score is not None and score < QUALITY_FLOOR:
         yield Attention(tpa.code, "warn", f"Quality score {score:.1f}% is below {QUALITY_FLOOR:.0f}%", link)
     elif score is not None and previous is not None and previous - score >= QUALITY_DROP:
@@ -82,15 +84,17 @@ def quality_drops(tpa: TpaOverview) -> Iterable[Attention]:
 
 def failed_runs(tpa: TpaOverview) -> Iterable[Attention]:
     if tpa.last_transform and tpa.last_transform["STATUS"] == "FAILED":
-        yield Attention(tpa.code, "bad", "The last Silver transform failed", f"/silver/transform?tpa={tpa.code}")
+        yield Attention(
+            tpa.code, "bad", "The last Silver transform failed", named_url("silver-transform", tpa=tpa.code)
+        )
     if tpa.last_refresh and tpa.last_refresh["STATUS"] == "FAILED":
-        yield Attention(tpa.code, "bad", "The last Gold refresh failed", f"/gold/analytics?tpa={tpa.code}")
+        yield Attention(tpa.code, "bad", "The last Gold refresh failed", named_url("gold-analytics", tpa=tpa.code))
 
 
 def late_files(tpa: TpaOverview) -> Iterable[Attention]:
     if tpa.late_kinds:
         message = f"LATE: {', '.join(tpa.late_kinds)} not received by the deadline"
-        yield Attention(tpa.code, "bad", message, f"/bronze/status?tpa={tpa.code}")
+        yield Attention(tpa.code, "bad", message, named_url("bronze-status", tpa=tpa.code))
 
 
 for check in (late_files, failed_and_stuck_files, quality_drops, failed_runs):
@@ -136,7 +140,9 @@ async def overview() -> Overview:
         quality.score_history(now - timedelta(days=SPARKLINE_DAYS)),
         cadence.late_tpas(),
     )
-    tpas, activity, per_day, transforms, refreshes, quarantined, scores, late = results
+    tpas, every_activity, per_day, transforms, refreshes, every_quarantined, scores, late = results
+    activity = visible(every_activity, "TPA")  # the pipeline counters sum these: the scope's TPAs only
+    quarantined = {code: count for code, count in every_quarantined.items() if in_scope(code)}
     by_code = {row["TPA"]: row for row in activity}
     transform_by_code = {row["TPA"]: row for row in transforms}
     refresh_by_scope = {row["TPA"]: row for row in refreshes}

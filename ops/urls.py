@@ -20,12 +20,24 @@ def _task_routes(prefix: str, layer: str | None) -> list:
 urlpatterns = [
     path("", views.home, name="home"),
     path("operations/tasks", views.tasks_page, name="ops-tasks"),
+    path("operations/tasks/<str:task_name>/resume", views.resume_task, name="ops-task-resume"),
+    path("operations/tasks/<str:task_name>/suspend", views.suspend_task, name="ops-task-suspend"),
+    path("operations/tasks/<str:task_name>/schedule", views.change_schedule, name="ops-task-schedule"),
+    path("operations/tasks/<str:task_name>/run", views.run_task, name="ops-task-run"),
     path("operations/logs", views.logs_page, name="ops-logs"),
     path("operations/audit", views.audit_page, name="ops-audit"),
     path("operations/system", views.system_page, name="ops-system"),
     path("operations/schema", views.schema_page, name="ops-schema"),
     path("operations/clear-data", views.clear_data_page, name="ops-clear-data"),
     path("operations/alerts", views.alerts_page, name="ops-alerts"),
+    path("operations/alerts/expectations", views.save_expectation, name="ops-expectation-save"),
+    path("operations/alerts/expectations/delete", views.delete_expectation, name="ops-expectation-delete"),
+    path("operations/alerts/subscriptions", views.create_subscription, name="ops-subscription-create"),
+    path(
+        "operations/alerts/subscriptions/<int:subscription_id>/delete",
+        views.delete_subscription,
+        name="ops-subscription-delete",
+    ),
     path("metrics", views.prometheus_metrics, name="metrics"),
 ]
 

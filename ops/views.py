@@ -9,12 +9,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.safestring import mark_safe
 
 from medallion import caching, charts
-from medallion.decorators import page
+from medallion.access import resolve_access
+from medallion.decorators import page, page_action
 from medallion.errors import ApiError
+from medallion.http import username
 from medallion.paging import pager
 from medallion.rendering import render_page
-from medallion.roles import has_role, role_of
+from medallion.roles import has_role
 from ops import alerts, cadence, clear_data, logs, metrics, overview, scheduler, schema_check, tasks
+from ops.forms import ExpectationForm, ExpectationKeyForm, ResolutionForm, SubscriptionForm, log_query
 
 TASK_TABS = ("BRONZE", "SILVER", "GOLD", "OPS")
 LOG_TABS = {
@@ -67,32 +70,31 @@ LOG_TABS = {
 AUDIT_COLUMNS = ("AUDIT_TIMESTAMP", "USER_NAME", "ACTION", "ENTITY_TYPE", "ENTITY_ID", "TPA_CODE")
 
 
-def _back(request: HttpRequest) -> HttpResponseRedirect:
-    return HttpResponseRedirect(request.get_full_path())
+@page_action("admin", back="ops-tasks")
+async def resume_task(request: HttpRequest, task_name: str) -> str:
+    return f"Task {await tasks.resume_task(None, task_name, user=username(request))} resumed."
 
 
-async def _task_action(request: HttpRequest) -> None:
-    action, name, user = request.POST.get("action"), request.POST.get("task_name", ""), request.user.get_username()
-    if action == "resume":
-        messages.success(request, f"Task {await tasks.resume_task(None, name, user=user)} resumed.")
-    elif action == "suspend":
-        messages.success(request, f"Task {await tasks.suspend_task(None, name, user=user)} suspended.")
-    elif action == "schedule":
-        task, schedule = await tasks.change_schedule(None, name, request.POST.get("schedule", ""), user=user)
-        messages.success(request, f"Task {task} now runs on schedule {schedule}.")
-    elif action == "run":
-        await scheduler.start_now(None, name, user=user)
-        messages.success(request, f"Task {name.upper()} started; its run appears in the history below.")
+@page_action("admin", back="ops-tasks")
+async def suspend_task(request: HttpRequest, task_name: str) -> str:
+    return f"Task {await tasks.suspend_task(None, task_name, user=username(request))} suspended."
+
+
+@page_action("admin", back="ops-tasks")
+async def change_schedule(request: HttpRequest, task_name: str) -> str:
+    schedule_text = request.POST.get("schedule", "")
+    task, schedule = await tasks.change_schedule(None, task_name, schedule_text, user=username(request))
+    return f"Task {task} now runs on schedule {schedule}."
+
+
+@page_action("admin", back="ops-tasks")
+async def run_task(request: HttpRequest, task_name: str) -> str:
+    await scheduler.start_now(None, task_name, user=username(request))
+    return f"Task {task_name.upper()} started; its run appears in the history below."
 
 
 @page("admin")
 async def tasks_page(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        try:
-            await _task_action(request)
-        except ApiError as error:
-            messages.error(request, error.detail)
-        return _back(request)
     layer = request.GET.get("layer", "BRONZE").upper()
     layer = layer if layer in TASK_TABS else "BRONZE"
     selected = (request.GET.get("task") or "").upper()
@@ -124,7 +126,7 @@ def _label(column: str) -> str:
 async def _log_context(request: HttpRequest, log: str, columns: tuple[str, ...]) -> dict[str, Any]:
     window = pager(request)
     try:
-        query = replace(logs.log_query(log, request.GET), limit=window.limit, offset=window.offset)
+        query = replace(log_query(log, request.GET), limit=window.limit, offset=window.offset)
         problem = None
     except ApiError as error:
         query, problem = logs.LogQuery(log, {}, 7, window.limit, window.offset), error.detail
@@ -162,13 +164,14 @@ async def logs_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             error_id = int(request.POST.get("error_id", ""))
-            updated = await logs.update_error_resolution(error_id, request.POST, user=request.user.get_username())
+            resolution = ResolutionForm.parse(request.POST)
+            updated = await logs.update_error_resolution(error_id, **resolution, user=username(request))
             messages.success(request, f"Error {error_id} is now {updated['resolution_status']}.")
         except ValueError:
             messages.error(request, "Choose an error to update.")
         except ApiError as error:
             messages.error(request, error.detail)
-        return _back(request)
+        return HttpResponseRedirect(request.get_full_path())
     tab = request.GET.get("tab", "application")
     tab = tab if tab in LOG_TABS else "application"
     title, columns = LOG_TABS[tab]
@@ -262,7 +265,11 @@ async def _may_read_metrics(request: HttpRequest) -> bool:
     header = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
         return True
-    return has_role(await role_of(await request.auser()), "admin")
+    user = await request.auser()
+    if not user.is_authenticated:
+        return False
+    await resolve_access(request, user)  # a TPA-scoped admin acts as an operator: the metrics span every TPA
+    return has_role(request.role, "admin")
 
 
 async def prometheus_metrics(request: HttpRequest) -> HttpResponse:
@@ -283,14 +290,8 @@ async def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-ALERT_FORM_ACTIONS = {"expectation", "delete_expectation", "subscription", "delete_subscription"}
-
-
 @page("admin")
 async def alerts_page(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        await _alerts_action(request)
-        return HttpResponseRedirect(request.path)
     expectations, subscriptions, deliveries = (
         await cadence.expectation_status(),
         await alerts.list_subscriptions(),
@@ -303,37 +304,33 @@ async def alerts_page(request: HttpRequest) -> HttpResponse:
             "expectations": expectations,
             "subscriptions": subscriptions,
             "deliveries": deliveries,
-            "kinds": alerts.KINDS,
-            "channels": alerts.CHANNELS,
-            "cadences": cadence.CADENCES,
-            "weekdays": cadence.WEEKDAYS,
+            "expectation_form": ExpectationForm(),
+            "subscription_form": SubscriptionForm(),
             "mail_backend": alerts.mail_backend(),
         },
     )
 
 
-async def _alerts_action(request: HttpRequest) -> None:
-    form, user = request.POST, request.user.get_username()
-    action = form.get("action", "")
-    try:
-        if action == "expectation":
-            body = {key: form.get(key) for key in ("file_kind", "file_pattern", "cadence", "weekday", "cron")}
-            day = form.get("day", "")
-            body["day"] = int(day) if day.isdigit() else None
-            saved = await cadence.save_expectation(form.get("tpa", ""), body, user=user)
-            messages.success(request, f"{saved['tpa']} expects {saved['file_kind']} files {saved['description']}.")
-        elif action == "delete_expectation":
-            await cadence.delete_expectation(form.get("tpa", ""), form.get("file_kind", ""), user=user)
-            messages.success(request, "Expectation deleted.")
-        elif action == "subscription":
-            fields = ("tpa", "alert_kind", "channel", "target", "secret", "threshold")
-            saved = await alerts.create_subscription({key: form.get(key) for key in fields}, user=user)
-            messages.success(request, f"Alert subscription {saved['subscription_id']} created.")
-        elif action == "delete_subscription":
-            subscription = form.get("subscription_id", "")
-            await alerts.delete_subscription(int(subscription) if subscription.isdigit() else 0, user=user)
-            messages.success(request, "Alert subscription deleted.")
-        else:
-            messages.error(request, f"Unknown action; use one of {', '.join(sorted(ALERT_FORM_ACTIONS))}.")
-    except ApiError as error:
-        messages.error(request, error.detail)
+@page_action("admin", back="ops-alerts")
+async def save_expectation(request: HttpRequest) -> str:
+    saved = await cadence.save_expectation(ExpectationForm(request.POST).expectation(), user=username(request))
+    return f"{saved['tpa']} expects {saved['file_kind']} files {saved['description']}."
+
+
+@page_action("admin", back="ops-alerts")
+async def delete_expectation(request: HttpRequest) -> str:
+    key = ExpectationKeyForm.parse(request.POST)
+    await cadence.delete_expectation(key["tpa"], key["file_kind"], user=username(request))
+    return "Expectation deleted."
+
+
+@page_action("admin", back="ops-alerts")
+async def create_subscription(request: HttpRequest) -> str:
+    saved = await alerts.create_subscription(SubscriptionForm(request.POST).subscription(), user=username(request))
+    return f"Alert subscription {saved['subscription_id']} created."
+
+
+@page_action("admin", back="ops-alerts")
+async def delete_subscription(request: HttpRequest, subscription_id: int) -> str:
+    await alerts.delete_subscription(subscription_id, user=username(request))
+    return "Alert subscription deleted."

@@ -6,14 +6,13 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from medallion.csv_export import csv_response
 from medallion.decorators import api
-from medallion.errors import validation_error
-from medallion.http import body_or_query, boolean, created, integer, json_object, page_params, text, username
+from medallion.http import body_or_query, created, json_object, username
+from medallion.paging import window
 from silver import (
     automap,
     claim_versions,
     expression_preview,
     flags,
-    forms,
     lineage,
     llm,
     mappings,
@@ -25,13 +24,27 @@ from silver import (
     transform,
     viewer,
 )
+from silver.forms import (
+    AutoMapForm,
+    BatchForm,
+    FlagFilterForm,
+    MappingFilterForm,
+    PreviewForm,
+    TpaTargetForm,
+    TransformForm,
+    browse_options,
+    tpa_and_table,
+)
 from silver.transform_catalog import physical_table
 from silver.x12_mapping import apply_837_mapping
+from tpa.forms import tpa_filter, tpa_param
 
 
 @api("viewer")
 async def list_schemas(request: HttpRequest) -> list[dict[str, Any]]:
-    return await schemas.list_schema_columns(text(request.GET, "table_name", max_length=200))
+    return await schemas.list_schema_columns(
+        MappingFilterForm.parse({"target_table": request.GET.get("table_name")})["target_table"]
+    )
 
 
 @api("operator")
@@ -72,32 +85,26 @@ async def delete_schema_table(request: HttpRequest, table_name: str) -> dict[str
     }
 
 
-def _table_and_tpa(source: Any) -> tuple[str, str]:
-    table = text(source, "table_name", required=True, max_length=200)
-    tpa = text(source, "tpa", required=True, max_length=200)
-    return str(table), str(tpa)
-
-
 @api("viewer")
 async def list_tables(request: HttpRequest) -> list[dict[str, Any]]:
-    return await tables.list_tables(text(request.GET, "tpa", max_length=200))
+    return await tables.list_tables(tpa_filter(request.GET))
 
 
 @api("viewer")
 async def table_exists(request: HttpRequest) -> dict[str, Any]:
-    table, tpa = _table_and_tpa(request.GET)
+    tpa, table = tpa_and_table(request.GET)
     return await tables.table_exists(tpa, table)
 
 
 @api("operator")
 async def create_table(request: HttpRequest) -> HttpResponse:
-    table, tpa = _table_and_tpa(body_or_query(request))
+    tpa, table = tpa_and_table(body_or_query(request))
     return created(await tables.create_table(tpa, table, user=username(request)))
 
 
 @api("admin")
 async def delete_table(request: HttpRequest) -> dict[str, Any]:
-    table, tpa = _table_and_tpa(request.GET)
+    tpa, table = tpa_and_table(request.GET)
     name = await tables.delete_table(tpa, table, user=username(request))
     return {
         "message": f"Table {name} and associated mappings and rules deleted successfully",
@@ -107,17 +114,14 @@ async def delete_table(request: HttpRequest) -> dict[str, Any]:
 
 @api("viewer")
 async def list_mappings(request: HttpRequest) -> list[dict[str, Any]]:
-    source = request.GET
-    return await mappings.list_mappings(
-        text(source, "tpa", max_length=200), text(source, "target_table", max_length=200)
-    )
+    chosen = MappingFilterForm.parse(request.GET)
+    return await mappings.list_mappings(chosen["tpa"], chosen["target_table"])
 
 
 @api("viewer")
 async def validate_mappings(request: HttpRequest) -> dict[str, Any]:
-    tpa = text(request.GET, "tpa", required=True, max_length=200)
-    table = text(request.GET, "target_table", required=True, max_length=200)
-    return await mappings.validate_mappings(tpa, table)
+    chosen = TpaTargetForm.parse(request.GET)
+    return await mappings.validate_mappings(chosen["tpa"], chosen["target_table"])
 
 
 @api("operator")
@@ -126,44 +130,24 @@ async def create_mapping(request: HttpRequest) -> HttpResponse:
     return created({"message": "Field mapping created successfully", "mapping_id": mapping_id})
 
 
-def _auto_map_target(body: dict[str, Any]) -> tuple[str, str]:
-    source_table = text(body, "source_table", default=mappings.SOURCE_TABLE, max_length=200)
-    if str(source_table).strip().upper() != mappings.SOURCE_TABLE:
-        raise validation_error("source_table", f"Must be {mappings.SOURCE_TABLE}.")
-    table = text(body, "target_table", required=True, max_length=200)
-    tpa = text(body, "tpa", required=True, max_length=200)
-    return str(tpa), str(table)
-
-
-def _confidence(body: dict[str, Any]) -> float:
-    value = body.get("min_confidence", 0.6)
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-    except (TypeError, ValueError):
-        raise validation_error("min_confidence", "Must be a number from 0 to 1.") from None
-    if not 0 <= number <= 1:
-        raise validation_error("min_confidence", "Must be a number from 0 to 1.")
-    return number
-
-
 @api("operator")
 async def auto_map_ml(request: HttpRequest) -> dict[str, Any]:
-    body = json_object(request)
-    tpa, table = _auto_map_target(body)
-    top_n = integer(body, "top_n", default=3, minimum=1, maximum=10)
+    chosen = AutoMapForm.parse(json_object(request))
     return await automap.auto_map_ml(
-        tpa, table, top_n=int(top_n or 3), min_confidence=_confidence(body), user=username(request)
+        chosen["tpa"],
+        chosen["target_table"],
+        top_n=chosen["top_n"],
+        min_confidence=chosen["min_confidence"],
+        user=username(request),
     )
 
 
 @api("operator")
 async def auto_map_llm(request: HttpRequest) -> dict[str, Any]:
-    body = json_object(request)
-    tpa, table = _auto_map_target(body)
-    model = text(body, "model_name", max_length=200)
-    return await llm.auto_map_llm(tpa, table, model_name=model, user=username(request))
+    chosen = AutoMapForm.parse(json_object(request))
+    return await llm.auto_map_llm(
+        chosen["tpa"], chosen["target_table"], model_name=chosen["model_name"], user=username(request)
+    )
 
 
 @api("operator")
@@ -185,24 +169,14 @@ async def update_mapping(request: HttpRequest, mapping_id: int) -> dict[str, Any
     return {"message": "Mapping updated successfully", "mapping_id": mapping_id}
 
 
-def _required_pair(source: Any, table_key: str = "table_name") -> tuple[str, str]:
-    return text(source, "tpa", required=True, max_length=60), text(source, table_key, required=True, max_length=210)
-
-
 @api("operator")
 async def run_transform(request: HttpRequest) -> dict[str, Any]:
-    body = json_object(request)
-    tpa, table = _required_pair(body, "target_table")
-    if (text(body, "source_table", default="RAW_DATA_TABLE") or "").upper() != "RAW_DATA_TABLE":
-        raise validation_error("source_table", "Must be RAW_DATA_TABLE.")
-    if (text(body, "source_schema", default="BRONZE") or "").upper() != "BRONZE":
-        raise validation_error("source_schema", "Must be BRONZE.")
-    integer(body, "batch_size", default=10000, minimum=1, maximum=100000)
+    chosen = TransformForm.parse(json_object(request))
     outcome = await transform.transform(
-        tpa,
-        table,
-        incremental=bool(boolean(body, "incremental", default=False)),
-        apply_rules=bool(boolean(body, "apply_rules", default=True)),
+        chosen["tpa"],
+        chosen["target_table"],
+        incremental=chosen["incremental"],
+        apply_rules=chosen["apply_rules"],
         user=username(request),
     )
     return outcome.as_response()
@@ -210,8 +184,8 @@ async def run_transform(request: HttpRequest) -> dict[str, Any]:
 
 @api("viewer")
 async def transform_history(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request, transform.HISTORY_LIMIT, 1000)
-    return await transform.history(request.GET.get("tpa"), request.GET.get("table_name"), limit, offset)
+    rows = window(request, transform.HISTORY_LIMIT, 1000)
+    return await transform.history(request.GET.get("tpa"), request.GET.get("table_name"), rows.limit, rows.offset)
 
 
 @api("viewer")
@@ -242,28 +216,28 @@ async def delete_rule(request: HttpRequest, rule_id: int) -> dict[str, Any]:
 
 @api("viewer")
 async def silver_data(request: HttpRequest) -> dict[str, Any]:
-    tpa, table = _required_pair(request.GET)
-    limit, offset = page_params(request, 100, 5000)
-    return await viewer.page(tpa, table, forms.browse_options(request.GET), limit, offset)
+    tpa, table = tpa_and_table(request.GET)
+    rows = window(request, 100, 5000)
+    return await viewer.page(tpa, table, browse_options(request.GET), rows.limit, rows.offset)
 
 
 @api("viewer")
 async def silver_data_export(request: HttpRequest) -> StreamingHttpResponse:
-    tpa, table = _required_pair(request.GET)
-    return csv_response(*await viewer.export(tpa, table, forms.browse_options(request.GET)))
+    tpa, table = tpa_and_table(request.GET)
+    return csv_response(*await viewer.export(tpa, table, browse_options(request.GET)))
 
 
 @api("viewer")
 async def silver_data_stats(request: HttpRequest) -> dict[str, Any]:
-    return await quality.table_stats(*_required_pair(request.GET))
+    return await quality.table_stats(*tpa_and_table(request.GET))
 
 
 @api("operator")
 async def quality_check(request: HttpRequest) -> dict[str, Any]:
     params = body_or_query(request)
-    tpa, table = _required_pair(params)
+    tpa, table = tpa_and_table(params)
     table_text = str(params["table_name"])
-    physical, batch_id, score = await quality.check(tpa, table, text(params, "batch_id", max_length=40))
+    physical, batch_id, score = await quality.check(tpa, table, BatchForm.parse(params)["batch_id"])
     return {
         "success": True,
         "message": f"Data quality check complete for {physical.name}. Score: {score:.1f}%. Batch ID: {batch_id}",
@@ -278,8 +252,7 @@ async def quality_check(request: HttpRequest) -> dict[str, Any]:
 @api("operator")
 async def quality_check_all(request: HttpRequest) -> dict[str, Any]:
     params = body_or_query(request)
-    tpa = text(params, "tpa", required=True, max_length=60)
-    code, batch_id, checked = await quality.check_all(tpa, text(params, "batch_id", max_length=40))
+    code, batch_id, checked = await quality.check_all(tpa_param(params), BatchForm.parse(params)["batch_id"])
     return {
         "success": True,
         "message": f"Data Quality Checks Complete. Checked {checked} tables for TPA: {code}. Batch ID: {batch_id}",
@@ -296,55 +269,59 @@ async def quality_summary(request: HttpRequest) -> list[dict[str, Any]]:
 
 @api("viewer")
 async def quality_failures(request: HttpRequest) -> list[dict[str, Any]]:
-    limit, offset = page_params(request, 100, 1000)
-    return await quality.failures(request.GET.get("tpa") or None, request.GET.get("table_name") or None, limit, offset)
+    rows = window(request, 100, 1000)
+    return await quality.failures(
+        request.GET.get("tpa") or None, request.GET.get("table_name") or None, rows.limit, rows.offset
+    )
 
 
 @api("viewer")
 async def quality_trends(request: HttpRequest) -> list[dict[str, Any]]:
-    tpa = text(request.GET, "tpa", required=True, max_length=60)
-    limit, offset = page_params(request, 50, 1000)
-    return await quality.trends(tpa, request.GET.get("table_name") or None, limit, offset)
+    tpa = tpa_param(request.GET)
+    rows = window(request, 50, 1000)
+    return await quality.trends(tpa, request.GET.get("table_name") or None, rows.limit, rows.offset)
 
 
 @api("viewer")
 async def quality_metrics(request: HttpRequest) -> dict[str, Any]:
-    tpa, table = _required_pair(request.GET)
+    tpa, table = tpa_and_table(request.GET)
     physical = await physical_table(tpa, table)
-    batch_id, metrics = await quality.run_metrics(tpa, table, text(request.GET, "batch_id", max_length=40))
+    batch_id, metrics = await quality.run_metrics(tpa, table, BatchForm.parse(request.GET)["batch_id"])
     return {"success": True, "table_name": physical.name, "tpa": physical.tpa, "batch_id": batch_id, "metrics": metrics}
 
 
 @api("viewer")
 async def quarantine_records(request: HttpRequest) -> dict[str, Any]:
-    tpa, table = _required_pair(request.GET)
-    limit, offset = page_params(request, 100, 1000)
+    tpa, table = tpa_and_table(request.GET)
+    rows = window(request, 100, 1000)
     return await quarantine.records(
-        tpa, table, quarantine.status_filter(request.GET.get("status") or None), limit, offset
+        tpa, table, quarantine.status_filter(request.GET.get("status") or None), rows.limit, rows.offset
     )
 
 
 @api("viewer")
 async def preview_expression(request: HttpRequest) -> dict[str, Any]:
     body = json_object(request)
-    samples = integer(body, "samples", default=10, minimum=1, maximum=expression_preview.MAX_SAMPLES)
+    samples = PreviewForm.parse(body)["samples"]
     return await expression_preview.preview(
         body.get("tpa"), body.get("source_field"), body.get("transformation_logic"), body.get("target_table"),
-        body.get("target_column"), int(samples or 10),
+        body.get("target_column"), samples,
     )  # fmt: skip
 
 
 @api("viewer")
 async def flagged_records(request: HttpRequest) -> dict[str, Any]:
-    tpa, table = _required_pair(request.GET)
-    limit, offset = page_params(request, 100, 1000)
-    rule_name = text(request.GET, "rule_name", max_length=200)
-    return await flags.records(tpa, table, rule_name, flags.action_filter(request.GET.get("action")), limit, offset)
+    tpa, table = tpa_and_table(request.GET)
+    rows = window(request, 100, 1000)
+    rule_name = FlagFilterForm.parse(request.GET)["rule_name"]
+    return await flags.records(
+        tpa, table, rule_name, flags.action_filter(request.GET.get("action")), rows.limit, rows.offset
+    )
 
 
 @api("viewer")
 async def quarantine_export(request: HttpRequest) -> StreamingHttpResponse:
-    tpa, table = _required_pair(request.GET)
+    tpa, table = tpa_and_table(request.GET)
     status = quarantine.status_filter(request.GET.get("status") or None)
     return csv_response(*await quarantine.export(tpa, table, status))
 
@@ -352,21 +329,20 @@ async def quarantine_export(request: HttpRequest) -> StreamingHttpResponse:
 @api("operator")
 async def quarantine_release(request: HttpRequest) -> dict[str, Any]:
     body = json_object(request)
-    tpa, table = _required_pair(body)
+    tpa, table = tpa_and_table(body)
     outcome = await quarantine.release(tpa, table, body.get("record_ids"), user=username(request))
     return outcome.as_response()
 
 
 @api("operator")
 async def builtin_837_mapping(request: HttpRequest) -> dict[str, Any]:
-    tpa = str(text(json_object(request), "tpa", required=True, max_length=100))
-    return await apply_837_mapping(tpa, user=username(request))
+    return await apply_837_mapping(tpa_param(json_object(request)), user=username(request))
 
 
 @api("viewer")
 async def claim_history(request: HttpRequest, claim_id: str) -> list[dict[str, Any]]:
-    table = await physical_table(text(request.GET, "tpa", required=True, max_length=100),
-                                 text(request.GET, "table_name", default="MEDICAL_CLAIMS", max_length=100))  # fmt: skip
+    tpa, table_name = tpa_and_table({"table_name": "MEDICAL_CLAIMS", **request.GET.dict()})
+    table = await physical_table(tpa, table_name)
     return await claim_versions.claim_history(table.tpa, table.schema_table, claim_id[:100])
 
 

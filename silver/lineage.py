@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from medallion.errors import not_found
+from medallion.scope import in_scope
 from medallion.warehouse import warehouse
 from silver.claim_versions import VERSION_COLUMNS, VERSIONS
 from silver.transform_catalog import tables_of
@@ -20,7 +21,7 @@ async def record_lineage(record_id: int) -> dict[str, Any]:
         f"LOADED_BY FROM {RAW} WHERE RECORD_ID = ?",
         (record_id,),
     )
-    if record is None:
+    if record is None or not in_scope(record["TPA"]):
         raise not_found("record_not_found", f"Bronze record {record_id} not found.")
     if isinstance(record["RAW_DATA"], str):
         record["RAW_DATA"] = json.loads(record["RAW_DATA"])

@@ -56,11 +56,14 @@ async def list_mappings(tpa: str | None = None, target_table: str | None = None)
 
 @cached("silver_mappings", ttl=300)
 async def overview() -> list[dict[str, Any]]:
-    """Active mappings per TPA and target table: total, approved, pending and mean confidence."""
+    """Active mappings per TPA (of the scope) and target table: total, approved, pending and mean confidence."""
+    scoped, params = tpa_condition("TPA", None)
     return await warehouse().fetch_all(
         "SELECT TPA, TARGET_TABLE, COUNT(*) AS TOTAL, COUNT_IF(APPROVED) AS APPROVED, "
         "COUNT_IF(NOT APPROVED) AS PENDING, AVG(CONFIDENCE_SCORE) AS MEAN_CONFIDENCE "
-        "FROM SILVER.FIELD_MAPPINGS WHERE ACTIVE = TRUE GROUP BY TPA, TARGET_TABLE ORDER BY TPA, TARGET_TABLE"
+        f"FROM SILVER.FIELD_MAPPINGS WHERE ACTIVE = TRUE{' AND ' + scoped if scoped else ''} "
+        "GROUP BY TPA, TARGET_TABLE ORDER BY TPA, TARGET_TABLE",
+        params,
     )
 
 
@@ -230,23 +233,28 @@ async def _checked_manual(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _manual_row(mapping: Mapping[str, Any], user: str | None, now: datetime) -> tuple[Any, ...]:
-    return (
-        mapping["TPA"],
-        mapping["SOURCE_FIELD"],
-        SOURCE_TABLE,
-        mapping["TARGET_TABLE"],
-        mapping["TARGET_COLUMN"],
-        "MANUAL",
-        mapping["EXPRESSION"],
-        mapping["EXPRESSION"],
-        None,
-        True,
-        user,
-        now,
-        mapping["DESCRIPTION"],
-        user,
-    )
+def _manual_row(mapping: Mapping[str, Any], user: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "TPA": mapping["TPA"],
+        "SOURCE_FIELD": mapping["SOURCE_FIELD"],
+        "SOURCE_TABLE": SOURCE_TABLE,
+        "TARGET_TABLE": mapping["TARGET_TABLE"],
+        "TARGET_COLUMN": mapping["TARGET_COLUMN"],
+        "MAPPING_METHOD": "MANUAL",
+        "TRANSFORMATION_LOGIC": mapping["EXPRESSION"],
+        "TRANSFORM_EXPRESSION": mapping["EXPRESSION"],
+        "CONFIDENCE_SCORE": None,
+        "APPROVED": True,
+        "APPROVED_BY": user,
+        "APPROVED_TIMESTAMP": now,
+        "DESCRIPTION": mapping["DESCRIPTION"],
+        "CREATED_BY": user,
+    }
+
+
+async def _insert_mappings(tx: Transaction, rows: Sequence[Mapping[str, Any]]) -> None:
+    columns = [quote(column) for column in INSERT_COLUMNS]
+    await tx.insert_rows(quote("SILVER", "FIELD_MAPPINGS"), columns, [[row[c] for c in INSERT_COLUMNS] for row in rows])
 
 
 async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
@@ -256,20 +264,8 @@ async def create_mapping(body: Mapping[str, Any], *, user: str | None) -> int:
     async with warehouse().transaction() as tx:
         await _refuse_duplicate_target(tx, key)
         row = _manual_row(mapping, user, utc_now())
-        await tx.execute(
-            f"INSERT INTO SILVER.FIELD_MAPPINGS ({', '.join(INSERT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})",
-            row,
-        )
-        mapping_id = int(
-            await tx.fetch_value(
-                "SELECT MAX(MAPPING_ID) FROM SILVER.FIELD_MAPPINGS WHERE TPA = ? AND TARGET_TABLE = ? "
-                "AND TARGET_COLUMN = ?",
-                key,
-            )
-        )
-        after = dict(zip(INSERT_COLUMNS, row, strict=True))
-        await audit.record(user, "CREATE", "FIELD_MAPPING", mapping_id, tpa=key[0], after=after, within=tx)
+        mapping_id = await tx.insert("SILVER.FIELD_MAPPINGS", row, id_column="MAPPING_ID")
+        await audit.record(user, "CREATE", "FIELD_MAPPING", mapping_id, tpa=key[0], after=row, within=tx)
     await invalidate(*MAPPING_NAMESPACES)
     return mapping_id
 
@@ -420,22 +416,22 @@ async def replace_suggestions(
     Each suggestion has SOURCE_FIELD, TARGET_COLUMN, CONFIDENCE_SCORE, TRANSFORMATION_LOGIC, DESCRIPTION.
     Callers leave out targets and sources already covered by approved mappings."""
     rows = [
-        (
-            tpa,
-            item["SOURCE_FIELD"],
-            SOURCE_TABLE,
-            schema_table,
-            item["TARGET_COLUMN"],
-            method,
-            (item.get("TRANSFORMATION_LOGIC") or "")[:2000] or None,
-            None,
-            item["CONFIDENCE_SCORE"],
-            False,
-            None,
-            None,
-            (item.get("DESCRIPTION") or "")[:2000] or None,
-            user,
-        )
+        {
+            "TPA": tpa,
+            "SOURCE_FIELD": item["SOURCE_FIELD"],
+            "SOURCE_TABLE": SOURCE_TABLE,
+            "TARGET_TABLE": schema_table,
+            "TARGET_COLUMN": item["TARGET_COLUMN"],
+            "MAPPING_METHOD": method,
+            "TRANSFORMATION_LOGIC": (item.get("TRANSFORMATION_LOGIC") or "")[:2000] or None,
+            "TRANSFORM_EXPRESSION": None,
+            "CONFIDENCE_SCORE": item["CONFIDENCE_SCORE"],
+            "APPROVED": False,
+            "APPROVED_BY": None,
+            "APPROVED_TIMESTAMP": None,
+            "DESCRIPTION": (item.get("DESCRIPTION") or "")[:2000] or None,
+            "CREATED_BY": user,
+        }
         for item in suggestions
     ]
     async with warehouse().transaction() as tx:
@@ -444,7 +440,7 @@ async def replace_suggestions(
             "AND APPROVED = FALSE",
             (tpa, schema_table, method),
         )
-        await tx.insert_rows(quote("SILVER", "FIELD_MAPPINGS"), [quote(c) for c in INSERT_COLUMNS], rows)
+        await _insert_mappings(tx, rows)
         await audit.record(
             user,
             "AUTO_MAP",
@@ -517,7 +513,7 @@ async def import_csv(tpa: object, text: str, *, user: str | None) -> dict[str, A
     rows = [_manual_row(mapping, user, now) for mapping in mappings]
     if rows:
         async with warehouse().transaction() as tx:
-            await tx.insert_rows(quote("SILVER", "FIELD_MAPPINGS"), [quote(c) for c in INSERT_COLUMNS], rows)
+            await _insert_mappings(tx, rows)
             await audit.record(user, "IMPORT", "FIELD_MAPPING", f"{len(rows)} mappings", tpa=code, within=tx)
         await invalidate(*MAPPING_NAMESPACES)
     return {"mappings_created": len(rows), "mappings_skipped": skipped}

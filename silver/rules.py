@@ -17,6 +17,7 @@ from medallion.errors import conflict, not_found, validation_error
 from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import QueryError, Transaction, warehouse
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote, table_name
+from medallion.warehouse.sql import Sql, bound, join
 from silver.expressions import ExpressionError, compile_expression
 from silver.transform_catalog import Column, schema_columns, schema_table
 from tpa.services import get_tpa
@@ -29,6 +30,11 @@ RULE_COLUMNS = (
     "RULE_ID, TPA, SCHEMA_TABLE, RULE_NAME, RULE_TYPE, TARGET_COLUMN, PARAMETERS, ACTION, CORRECTION_EXPRESSION, "
     "SEVERITY, DESCRIPTION, ACTIVE, CREATED_BY, CREATED_TIMESTAMP, UPDATED_TIMESTAMP"
 )
+# The definition columns a create or update stores.
+STORED_COLUMNS = (
+    "RULE_NAME", "RULE_TYPE", "TARGET_COLUMN", "PARAMETERS", "ACTION", "CORRECTION_EXPRESSION", "SEVERITY",
+    "DESCRIPTION", "ACTIVE",
+)  # fmt: skip
 _DATE_TYPES = ("DATE", "TIMESTAMP")
 _NUMERIC_TYPES = ("NUMBER", "DECIMAL", "NUMERIC", "INT", "INTEGER", "BIGINT", "SMALLINT", "FLOAT", "DOUBLE")
 MAX_ALLOWED_VALUES = 1000
@@ -77,20 +83,11 @@ async def create_rule(body: dict[str, Any], *, user: str | None) -> dict[str, An
     rule = await _validated(tpa, table, body)
     async with warehouse().transaction() as tx:
         await _refuse_duplicate_name(tx, tpa, table, rule["RULE_NAME"], None)
-        await tx.execute(
-            "INSERT INTO SILVER.TRANSFORM_RULES (RULE_ID, TPA, SCHEMA_TABLE, RULE_NAME, RULE_TYPE, TARGET_COLUMN, "
-            "PARAMETERS, ACTION, CORRECTION_EXPRESSION, SEVERITY, DESCRIPTION, ACTIVE, CREATED_BY) "
-            "SELECT COALESCE(MAX(RULE_ID), 0) + 1, ?, ?, ?, ?, ?, PARSE_JSON(?), ?, ?, ?, ?, ?, ? "
-            "FROM SILVER.TRANSFORM_RULES",
-            (tpa, table, *_stored_values(rule), user),
-        )
-        rule_id = await tx.fetch_value(
-            "SELECT RULE_ID FROM SILVER.TRANSFORM_RULES WHERE TPA = ? AND SCHEMA_TABLE = ? AND RULE_NAME = ?",
-            (tpa, table, rule["RULE_NAME"]),
-        )
+        stored = {"TPA": tpa, "SCHEMA_TABLE": table, **_stored(rule), "CREATED_BY": user}
+        rule_id = await tx.insert("SILVER.TRANSFORM_RULES", stored, id_column="RULE_ID")
         await audit.record(user, "CREATE", "SILVER_RULE", rule_id, tpa=tpa, after=rule, within=tx)
     await invalidate("silver_rules")
-    return await get_rule(int(rule_id))
+    return await get_rule(rule_id)
 
 
 async def update_rule(rule_id: int, body: dict[str, Any], *, user: str | None) -> dict[str, Any]:
@@ -99,11 +96,11 @@ async def update_rule(rule_id: int, body: dict[str, Any], *, user: str | None) -
     rule = await _validated(current["TPA"], current["SCHEMA_TABLE"], merged)
     async with warehouse().transaction() as tx:
         await _refuse_duplicate_name(tx, current["TPA"], current["SCHEMA_TABLE"], rule["RULE_NAME"], rule_id)
+        assignments = join(", ", [f"{column} = " + bound(value) for column, value in _stored(rule).items()])
         await tx.execute(
-            "UPDATE SILVER.TRANSFORM_RULES SET RULE_NAME = ?, RULE_TYPE = ?, TARGET_COLUMN = ?, "
-            "PARAMETERS = PARSE_JSON(?), ACTION = ?, CORRECTION_EXPRESSION = ?, SEVERITY = ?, DESCRIPTION = ?, "
-            "ACTIVE = ?, UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE RULE_ID = ?",
-            (*_stored_values(rule), rule_id),
+            "UPDATE SILVER.TRANSFORM_RULES SET "
+            + assignments
+            + Sql(", UPDATED_TIMESTAMP = CURRENT_TIMESTAMP() WHERE RULE_ID = ?", (rule_id,))
         )
         await audit.record(
             user, "UPDATE", "SILVER_RULE", rule_id, tpa=current["TPA"], before=current, after=rule, within=tx
@@ -353,18 +350,9 @@ async def _refuse_duplicate_name(tx: Transaction, tpa: str, table: str, name: st
         raise conflict("rule_exists", f"A rule named {name} already exists for {tpa} {table}.")
 
 
-def _stored_values(rule: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        rule["RULE_NAME"],
-        rule["RULE_TYPE"],
-        rule["TARGET_COLUMN"],
-        json.dumps(rule["PARAMETERS"]),
-        rule["ACTION"],
-        rule["CORRECTION_EXPRESSION"],
-        rule["SEVERITY"],
-        rule["DESCRIPTION"],
-        rule["ACTIVE"],
-    )
+def _stored(rule: dict[str, Any]) -> dict[str, Any]:
+    stored = {column: rule[column] for column in STORED_COLUMNS}
+    return stored | {"PARAMETERS": Sql("PARSE_JSON(?)", (json.dumps(rule["PARAMETERS"]),))}
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:

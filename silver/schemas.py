@@ -11,6 +11,7 @@ from medallion.hooks import Hook
 from medallion.warehouse import Transaction, WarehouseError, warehouse
 from medallion.warehouse.core import Queries
 from medallion.warehouse.identifiers import InvalidIdentifier, column_name, quote, table_name
+from medallion.warehouse.sql import Sql
 from silver.schema_types import column_ddl, normalize_default, parse_data_type
 
 SCHEMA_COLUMNS = (
@@ -153,18 +154,12 @@ async def create_column(body: Mapping[str, Any], *, user: str | None) -> dict[st
 
 
 async def _insert_column(tx: Transaction, column: Mapping[str, Any]) -> int:
-    await tx.execute(
-        "INSERT INTO SILVER.TARGET_SCHEMAS (TABLE_NAME, COLUMN_NAME, DATA_TYPE, NULLABLE, DEFAULT_VALUE, DESCRIPTION, "
-        "COLUMN_ORDER) SELECT ?, ?, ?, ?, ?, ?, COALESCE(MAX(COLUMN_ORDER), 0) + 1 FROM SILVER.TARGET_SCHEMAS "
-        "WHERE TABLE_NAME = ?",
-        (*(column[key] for key in DEFINITION_FIELDS), column["TABLE_NAME"]),
+    next_order = Sql(
+        "(SELECT COALESCE(MAX(COLUMN_ORDER), 0) + 1 FROM SILVER.TARGET_SCHEMAS WHERE TABLE_NAME = ?)",
+        (column["TABLE_NAME"],),
     )
-    return int(
-        await tx.fetch_value(
-            "SELECT MAX(SCHEMA_ID) FROM SILVER.TARGET_SCHEMAS WHERE TABLE_NAME = ? AND COLUMN_NAME = ?",
-            (column["TABLE_NAME"], column["COLUMN_NAME"]),
-        )
-    )
+    definition = {key: column[key] for key in DEFINITION_FIELDS} | {"COLUMN_ORDER": next_order}
+    return await tx.insert("SILVER.TARGET_SCHEMAS", definition, id_column="SCHEMA_ID")
 
 
 async def add_to_physical_tables(

@@ -4,7 +4,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from medallion import audit
+from medallion import audit, locks
 from medallion.caching import cached, invalidate
 from medallion.errors import conflict, not_found
 from medallion.scope import tpa_condition
@@ -38,32 +38,26 @@ STARTER_COLUMN = {
 }
 REGISTRY_COLUMNS = "TABLE_NAME, SCHEMA_TABLE, TPA, CREATED_AT, CREATED_BY, DESCRIPTION, LAST_UPDATED"
 
-# (TPA, schema table) pairs with a long run in progress in this process (auto-mapping, transform).
-# Processes sharing a Snowflake warehouse do not see each other's runs; the upsert keyed on _RECORD_ID
-# (delete + insert in one transaction) keeps a concurrent transform harmless, and auto-mapping replaces
-# its own suggestions atomically.
-_running: set[tuple[str, str]] = set()
+
+def _lock_name(tpa: str, schema_table: str = "") -> str:
+    return f"silver.table:{tpa}:{schema_table}"
 
 
 @contextlib.asynccontextmanager
 async def exclusive_operation(tpa: str, schema_table: str) -> AsyncIterator[None]:
-    """Hold (TPA, schema table) for one run; a second run gets 409 operation_in_progress."""
-    key = (tpa, schema_table)
-    if key in _running:
-        raise conflict("operation_in_progress", f"Another run for {tpa} {schema_table} is in progress.")
-    _running.add(key)
-    try:
+    """Hold (TPA, schema table) for one run (auto-mapping, transform, create, delete) across every process;
+    a second run gets 409 operation_in_progress."""
+    async with locks.holding(_lock_name(tpa, schema_table), f"Another run for {tpa} {schema_table} is in progress."):
         yield
-    finally:
-        _running.discard(key)
 
 
-def operation_running(tpa: str, schema_table: str | None = None) -> bool:
-    return any(key[0] == tpa and schema_table in (None, key[1]) for key in _running)
+async def operation_running(tpa: str) -> bool:
+    """Whether any process runs a long operation on one of the TPA's tables."""
+    return await locks.any_held(_lock_name(tpa))
 
 
 async def tpa_busy(tpa: str) -> bool:
-    return operation_running(tpa)
+    return await operation_running(tpa)
 
 
 def physical_name(tpa: str, schema_table: str) -> str:

@@ -24,7 +24,7 @@ from medallion.caching import invalidate
 from medallion.clock import utc_now
 from medallion.errors import ApiError, conflict
 from medallion.events import log_error, log_event
-from medallion.scope import tpa_condition
+from medallion.scope import in_scope, tpa_condition
 from medallion.warehouse import QueryError, Transaction, WarehouseError, WarehouseTimeout, identifiers, warehouse
 from medallion.warehouse.identifiers import quote
 from silver import quality, schemas, tables
@@ -101,7 +101,7 @@ async def transform(
     apply_rules: bool = True,
     user: str | None = None,
 ) -> Outcome:
-    """Run one transform of the table's records: all of them, or with `incremental` those after its watermark."""
+    """Run one transform of the table's records: all of them, or with `incremental` those no run has read yet."""
     return await _run_plan(await _plan(tpa, table, "INCREMENTAL" if incremental else "FULL", apply_rules), user)
 
 
@@ -122,7 +122,7 @@ async def _run_plan(plan: Plan, user: str | None) -> Outcome:
 
 
 async def is_busy(tpa: str) -> bool:
-    if tables.operation_running(tpa):
+    if await tables.operation_running(tpa):
         return True
     return bool(
         await warehouse().fetch_one(
@@ -153,7 +153,7 @@ async def get_batch(batch_id: str) -> dict[str, Any]:
     row = await warehouse().fetch_one(
         f"SELECT {BATCH_COLUMNS} FROM SILVER.TRANSFORM_BATCHES WHERE BATCH_ID = ?", (batch_id[:40],)
     )
-    if row is None:
+    if row is None or not in_scope(row["TPA"]):
         raise ApiError(404, "batch_not_found", f"Transform batch {batch_id[:40]} not found.")
     return row
 

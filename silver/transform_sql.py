@@ -4,12 +4,13 @@ stages the converted and checked records, the counts of that stage and the state
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from medallion.clock import utc_now
 from medallion.errors import validation_error
 from medallion.warehouse.identifiers import quote
+from medallion.warehouse.sql import Sql, join
 from silver import claim_versions
 from silver.expressions import ExpressionError, GuardedConversion, compile_guarded_conversion
 from silver.mappings import expression_variables, field_sql
@@ -20,12 +21,6 @@ from tpa.conversions import Conversions
 
 SOURCE = "BRONZE.RAW_DATA_TABLE"
 CAST_RULE = "TYPE_CONVERSION"
-
-
-@dataclass
-class Sql:
-    text: str
-    params: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,12 +98,10 @@ def stage_sql(plan: Plan, stage: str) -> Sql:
         f" AND (r.QUEUE_ID IS NULL OR {SOURCE_FILE_KEY} IN "
         "(SELECT f.VALUE::VARCHAR FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f))",
         [plan.table.tpa, json.dumps(list(plan.source_files))],
-    )
-    _add_scope(raw, plan)
+    ) + _scope(plan)
     typed = _wrap(raw, [_typed(index, column, plan.conversions) for index, column in enumerate(plan.columns)])
     checked = _wrap(typed, [_rule_columns(rule, plan.columns) for rule in plan.rules])
-    final = _final_projection(plan)
-    return Sql(f"CREATE TABLE {stage} AS SELECT {final.text} FROM ({checked.text}) AS s", checked.params)
+    return f"CREATE TABLE {stage} AS SELECT " + _final_projection(plan) + " FROM (" + checked + ") AS s"
 
 
 def _source_columns(index: int, source: Source | None) -> str:
@@ -122,29 +115,35 @@ def _source_columns(index: int, source: Source | None) -> str:
     )
 
 
-def _add_scope(raw: Sql, plan: Plan) -> None:
+def _scope(plan: Plan) -> Sql:
     if plan.mode == "INCREMENTAL":
-        raw.text += " AND r.RECORD_ID > ?"
-        raw.params.append(plan.table.watermark)
-    elif plan.mode == "RELEASE":
-        raw.text += (
-            " AND r.RECORD_ID IN (SELECT q.RECORD_ID FROM SILVER.QUARANTINE AS q WHERE q.TPA = ? "
-            "AND q.SCHEMA_TABLE = ? AND q.STATUS = 'QUARANTINED'"
+        # The records no earlier run has read: in neither the table nor its quarantine. Not "ids above the last
+        # one": Snowflake's IDENTITY is NOORDER unless declared ORDER, so a later load can get lower ids.
+        return Sql(
+            f' AND NOT EXISTS (SELECT 1 FROM {plan.table.sql} AS t WHERE t."_RECORD_ID" = r.RECORD_ID)'
+            " AND NOT EXISTS (SELECT 1 FROM SILVER.QUARANTINE AS q WHERE q.TPA = ? AND q.SCHEMA_TABLE = ? "
+            "AND q.RECORD_ID = r.RECORD_ID)",
+            (plan.table.tpa, plan.table.schema_table),
         )
-        raw.params += [plan.table.tpa, plan.table.schema_table]
-        if plan.record_ids is not None:
-            raw.text += " AND q.RECORD_ID IN (SELECT f.VALUE::INTEGER FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f)"
-            raw.params.append(json.dumps(list(plan.record_ids)))
-        raw.text += ")"
+    if plan.mode != "RELEASE":
+        return Sql()
+    released = Sql(
+        " AND r.RECORD_ID IN (SELECT q.RECORD_ID FROM SILVER.QUARANTINE AS q WHERE q.TPA = ? "
+        "AND q.SCHEMA_TABLE = ? AND q.STATUS = 'QUARANTINED'",
+        (plan.table.tpa, plan.table.schema_table),
+    )
+    if plan.record_ids is not None:
+        released += Sql(
+            " AND q.RECORD_ID IN (SELECT f.VALUE::INTEGER FROM TABLE(FLATTEN(INPUT => PARSE_JSON(?))) AS f)",
+            (json.dumps(list(plan.record_ids)),),
+        )
+    return released + ")"
 
 
 def _wrap(inner: Sql, projections: list[Sql]) -> Sql:
     if not projections:
         return inner
-    text = ", ".join(p.text for p in projections)
-    return Sql(
-        f"SELECT s.*, {text} FROM ({inner.text}) AS s", [v for p in projections for v in p.params] + inner.params
-    )
+    return "SELECT s.*, " + join(", ", projections) + " FROM (" + inner + ") AS s"
 
 
 # Date spellings by the TPA's day-month order (ISO and compact dates read the same either way).
@@ -220,12 +219,11 @@ def _default(column: Column) -> Sql:
 
 
 def _rule_columns(rule: CompiledRule, columns: list[Column]) -> Sql:
-    flag = Sql(f"{rule.failure_sql} AS {_failed(rule)}", list(rule.params))
+    flag = Sql(f"{rule.failure_sql} AS {_failed(rule)}", rule.params)
     if rule.correction_sql is None:
         return flag
     data_type = next(column.data_type for column in columns if column.name == rule.column)
-    corrected = try_cast_text(f"({rule.correction_sql})", data_type)
-    return Sql(f"{flag.text}, {corrected} AS {_corrected(rule)}", flag.params)
+    return flag + f", {try_cast_text(f'({rule.correction_sql})', data_type)} AS {_corrected(rule)}"
 
 
 @dataclass(frozen=True)
@@ -356,10 +354,9 @@ def load_statements(plan: Plan, batch_id: str, stage: str, user: str | None) -> 
             )
             for rule in plan.marked_rules
         ]
-        yield Sql(
+        yield (
             "INSERT INTO SILVER.DQ_FLAGS (TPA, SCHEMA_TABLE, TARGET_TABLE, RECORD_ID, BATCH_ID, RULE_ID, RULE_NAME, "
-            "ACTION, TARGET_COLUMN, FLAGGED_AT) " + " UNION ALL ".join(branch.text for branch in branches),
-            [value for branch in branches for value in branch.params],
+            "ACTION, TARGET_COLUMN, FLAGGED_AT) " + join(" UNION ALL ", branches)
         )
     yield Sql(f'DELETE FROM {table.sql} WHERE "_RECORD_ID" IN ({in_stage})')
     names = ", ".join(quote(column.name) for column in plan.columns)

@@ -1,17 +1,18 @@
 """Silver pages: target schemas, mappings, transform, data viewer, quality and quarantine."""
 
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from medallion.charts import format_percent, line_chart
 from medallion.csv_export import csv_response
-from medallion.decorators import page
+from medallion.decorators import page, page_action
 from medallion.errors import ApiError, validation_error
 from medallion.http import username
-from medallion.paging import pager
+from medallion.paging import Pager, pager
 from medallion.rendering import render_page, selected_tpa
 from silver import (
     flags,
@@ -29,6 +30,7 @@ from silver import (
     viewer,
 )
 from silver.transform_catalog import PhysicalTable, approved_mappings, schema_columns, tables_of
+from tpa.forms import tpa_param
 from tpa.services import get_tpa
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -87,20 +89,14 @@ async def export_schemas(request: HttpRequest) -> HttpResponse:
     return csv_response("target_schemas.csv", await schema_csv.export_csv())
 
 
-@page("operator")
-async def import_schemas(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        try:
-            columns = schema_csv.parse_csv(_uploaded_text(request))
-            result = await schema_csv.import_columns(columns, user=username(request))
-            messages.success(
-                request,
-                f"Imported {result['columns_created']} column(s), skipped {result['columns_skipped']} existing; "
-                f"physical tables altered: {', '.join(result['physical_tables_updated']) or 'none'}.",
-            )
-        except ApiError as error:
-            messages.error(request, error.detail)
-    return HttpResponseRedirect("/silver/schemas")
+@page_action("operator", back="silver-schemas")
+async def import_schemas(request: HttpRequest) -> str:
+    columns = schema_csv.parse_csv(_uploaded_text(request))
+    result = await schema_csv.import_columns(columns, user=username(request))
+    return (
+        f"Imported {result['columns_created']} column(s), skipped {result['columns_skipped']} existing; "
+        f"physical tables altered: {', '.join(result['physical_tables_updated']) or 'none'}."
+    )
 
 
 @page("viewer")
@@ -168,55 +164,59 @@ async def mappings_overview_page(request: HttpRequest) -> HttpResponse:
 async def export_mappings(request: HttpRequest) -> HttpResponse:
     tpa = await selected_tpa(request)
     if not tpa:
-        return HttpResponseRedirect("/silver/mappings")
+        return HttpResponseRedirect(reverse("silver-mappings"))
     content = await mappings.export_csv(tpa, request.GET.get("table") or None)
     return csv_response(f"mappings_{tpa}.csv", content)
 
 
-@page("operator")
-async def import_mappings(request: HttpRequest) -> HttpResponse:
-    tpa = request.POST.get("tpa", "")
-    table = request.POST.get("table", "")
-    if request.method == "POST":
-        try:
-            result = await mappings.import_csv(tpa, _uploaded_text(request), user=username(request))
-            messages.success(
-                request,
-                f"Imported {result['mappings_created']} mapping(s); skipped {result['mappings_skipped']} "
-                "whose target column was already mapped.",
-            )
-        except ApiError as error:
-            messages.error(request, error.detail)
-    return HttpResponseRedirect(f"/silver/mappings?{urlencode({'tpa': tpa, 'table': table})}")
+@page_action("operator", back="silver-mappings")
+async def import_mappings(request: HttpRequest) -> str:
+    """The page posts here with its ?tpa=&table= so that the browser returns to the same mappings."""
+    result = await mappings.import_csv(tpa_param(request.POST), _uploaded_text(request), user=username(request))
+    return (
+        f"Imported {result['mappings_created']} mapping(s); skipped {result['mappings_skipped']} "
+        "whose target column was already mapped."
+    )
 
 
-@page("admin")
-async def save_prompt_template(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        try:
-            await llm.save_prompt_template(request.POST.get("template"), user=username(request))
-            messages.success(request, "LLM prompt template saved.")
-        except ApiError as error:
-            messages.error(request, error.detail)
-    return HttpResponseRedirect("/silver/mappings")
+@page_action("admin", back="silver-mappings")
+async def save_prompt_template(request: HttpRequest) -> str:
+    await llm.save_prompt_template(request.POST.get("template"), user=username(request))
+    return "LLM prompt template saved."
 
 
-async def _selection(request: HttpRequest) -> tuple[str | None, list[PhysicalTable], PhysicalTable | None]:
-    """The globally selected TPA, its physical tables and the table picked with ?table=."""
+@dataclass(frozen=True)
+class TableSelection:
+    """What every Silver table page starts from: the globally selected TPA, its physical tables, the table picked
+    with ?table= (the first when none is), and the page of rows asked for."""
+
+    code: str | None
+    tables: list[PhysicalTable]
+    chosen: PhysicalTable | None
+    window: Pager
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"tpa_code": self.code, "tables": self.tables, "chosen": self.chosen}
+
+
+async def _selection(request: HttpRequest) -> TableSelection:
+    window = pager(request, 100)
     try:
         code = (await get_tpa(await selected_tpa(request)))["TPA_CODE"]
     except ApiError:
-        return None, [], None
+        return TableSelection(None, [], None, window)
     tables = await tables_of(code)
     wanted = (request.GET.get("table") or "").upper()
     chosen = next((t for t in tables if wanted in (t.schema_table, t.name)), tables[0] if tables else None)
-    return code, tables, chosen
+    return TableSelection(code, tables, chosen, window)
 
 
 @page("viewer")
 async def transform_page(request: HttpRequest) -> HttpResponse:
-    code, tables, chosen = await _selection(request)
-    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    selection = await _selection(request)
+    chosen = selection.chosen
+    context = selection.context
     if chosen:
         context |= {
             "mappings": await approved_mappings(chosen.tpa, chosen.schema_table),
@@ -232,10 +232,10 @@ async def transform_page(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def data_page(request: HttpRequest) -> HttpResponse:
-    code, tables, chosen = await _selection(request)
-    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    selection = await _selection(request)
+    chosen, window = selection.chosen, selection.window
+    context = selection.context
     if chosen:
-        window = pager(request, 100)
         browse = forms.browse_options(request.GET)
         try:
             result = await viewer.page(chosen.tpa, chosen.schema_table, browse, window.limit, window.offset)
@@ -256,8 +256,9 @@ async def data_page(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def quality_page(request: HttpRequest) -> HttpResponse:
-    code, tables, chosen = await _selection(request)
-    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    selection = await _selection(request)
+    code, chosen = selection.code, selection.chosen
+    context = selection.context
     if code:
         context["summary"] = await quality.summary(code)
         context["failures"] = await quality.failures(code, chosen.name if chosen else None, 50, 0)
@@ -279,10 +280,10 @@ async def quality_page(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def flags_page(request: HttpRequest) -> HttpResponse:
-    code, tables, chosen = await _selection(request)
-    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen, "actions": flags.ACTIONS}
+    selection = await _selection(request)
+    chosen, window = selection.chosen, selection.window
+    context = selection.context | {"actions": flags.ACTIONS}
     if chosen:
-        window = pager(request, 100)
         rule_name = request.GET.get("rule_name") or None
         try:
             action = flags.action_filter(request.GET.get("action"))
@@ -300,11 +301,11 @@ async def flags_page(request: HttpRequest) -> HttpResponse:
 
 @page("viewer")
 async def quarantine_page(request: HttpRequest) -> HttpResponse:
-    code, tables, chosen = await _selection(request)
-    context: dict[str, Any] = {"tpa_code": code, "tables": tables, "chosen": chosen}
+    selection = await _selection(request)
+    chosen, window = selection.chosen, selection.window
+    context = selection.context
     if chosen:
         status = request.GET.get("status") or "QUARANTINED"
-        window = pager(request, 100)
         result = await quarantine.records(
             chosen.tpa, chosen.schema_table, quarantine.status_filter(status), window.limit, window.offset
         )

@@ -133,7 +133,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const refreshed = elements.filter((element) => element.id && element.dataset.liveListen === undefined)
     .map((element) => ({id: element.id, topics: liveTopics(element)}));
   const topics = [...new Set(elements.flatMap(liveTopics))];
-  const stream = new EventSource(`/api/events?topics=${encodeURIComponent(topics.join(","))}`);
+  const stream = new EventSource(`${document.body.dataset.events}?topics=${encodeURIComponent(topics.join(","))}`);
   const onEvent = (topic) => (event) => {
     for (const live of refreshed) { if (live.topics.includes(topic)) { refreshLive(live.id); } }
     document.dispatchEvent(new CustomEvent("medallion:event", {detail: {topic, event: JSON.parse(event.data)}}));

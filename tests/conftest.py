@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.snowflake_emulator.fixtures import snowflake_emulator, snowflake_warehouse, warehouse_backend  # noqa: F401
+from tests.snowflake_emulator.fixtures import (  # noqa: F401
+    embedded_statement_log,
+    snowflake_emulator,
+    snowflake_warehouse,
+    warehouse_backend,
+)
 
 _data_dir = Path(os.environ["DATA_DIR"])
 

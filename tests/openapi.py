@@ -14,17 +14,18 @@ from medallion.openapi import Parameters
 ENDPOINT_TABLE = Path(__file__).parent / "data" / "endpoint_roles.csv"
 CONTRACT = Path(__file__).resolve().parent.parent.parent / "shared" / "spec" / "api.md"
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
-INTEGER_PATH_PARAMETERS = {"queue_id", "schema_id", "mapping_id", "rule_id"}
+INTEGER_PATH_PARAMETERS = {"queue_id", "schema_id", "mapping_id", "rule_id", "record_id", "subscription_id", "error_id"}
 HARMLESS_PATH_VALUES = {
     "tpa_code": "NO_SUCH_TPA_X",
     "stage_name": "SRC",
     "task_name": "NO_SUCH_TASK_X",
     "file_name": "NO_SUCH_TPA_X/none.csv",
     "table_name": "NO_SUCH_TABLE_X",
-    "queue_id": "999999999",
-    "schema_id": "999999999",
-    "mapping_id": "999999999",
-    "rule_id": "999999999",
+    "layout_name": "NO_SUCH_LAYOUT_X",
+    "file_kind": "NO_SUCH_KIND_X",
+    "claim_id": "NO_SUCH_CLAIM_X",
+    "batch_id": "NO_SUCH_BATCH_X",
+    **{name: "999999999" for name in sorted(INTEGER_PATH_PARAMETERS)},
 }
 HARMLESS_BODIES: dict[str, Any] = {
     # Allowed callers must not destroy shared data: clear-all-data without the confirmation stops at 422.

@@ -144,3 +144,75 @@ async def test_the_alert_step_never_raises(monkeypatch):
     monkeypatch.setattr(alerts, "detect", broken)
     monkeypatch.setattr(alerts, "_last_scan", 0.0)
     assert await alerts.run_alerts() is False
+
+
+async def alerts_of(tpa: str, kind: str) -> list[dict]:
+    return await warehouse().fetch_all(
+        "SELECT ALERT_KEY, SUMMARY FROM OPS.ALERTS WHERE TPA = ? AND ALERT_KIND = ? ORDER BY RAISED_AT", (tpa, kind)
+    )
+
+
+def mails_to(address: str) -> list[str]:
+    return [message.subject for message in mail.outbox if address in message.to]
+
+
+async def test_a_late_tpa_raises_one_alert_per_missed_deadline_not_one_per_run(admin_client, operator_client, tpa):
+    await expect(operator_client, tpa, file_kind="MEDICAL", file_pattern="medical*.csv", cadence="MONTHLY", day=5)
+    await subscribe(admin_client, tpa=tpa, alert_kind="LATE_FILE", channel="EMAIL", target="late@example.org")
+    today = utc_now()
+    late = datetime(today.year + today.month // 12, today.month % 12 + 1, 10, 12)  # past the 5th, no file
+    mail.outbox.clear()
+
+    for run in (late, late, late + timedelta(hours=1), late + timedelta(days=2)):
+        await alerts.detect(run)
+        await alerts.deliver_due(run)
+
+    (alert,) = await alerts_of(tpa, "LATE_FILE")
+    assert f"{tpa}: no MEDICAL file by {late:%Y-%m}-05 23:59 UTC" in alert["SUMMARY"]
+    (subject,) = mails_to("late@example.org")
+    assert "LATE_FILE" in subject and tpa in subject
+
+    next_deadline_missed = late + timedelta(days=31)
+    await alerts.detect(next_deadline_missed)
+    assert len(await alerts_of(tpa, "LATE_FILE")) == 2
+
+
+async def test_a_quality_drop_raises_one_alert_delivered_past_its_threshold_only(admin_client, tpa, unique_code):
+    await subscribe(admin_client, tpa=tpa, alert_kind="QUALITY_DROP", channel="EMAIL", target="dq@example.org",
+                    threshold=10)  # fmt: skip
+    await subscribe(admin_client, tpa=tpa, alert_kind="QUALITY_DROP", channel="EMAIL", target="calm@example.org",
+                    threshold=20)  # fmt: skip
+    now = utc_now()
+    scores = [("good", 96.0, 3), ("worse", 81.0, 2), ("recovered", 90.0, 1)]  # batch, score, hours ago
+    await warehouse().execute_many(
+        "INSERT INTO SILVER.DATA_QUALITY_METRICS (TPA, TARGET_TABLE, BATCH_ID, METRIC_NAME, METRIC_VALUE, PASSED, "
+        "MEASURED_TIMESTAMP) VALUES (?, 'MEDICAL_CLAIMS', ?, 'OVERALL_QUALITY_SCORE', ?, TRUE, ?)",
+        [(tpa, f"{unique_code}-{batch}", score, now - timedelta(hours=ago)) for batch, score, ago in scores],
+    )
+    mail.outbox.clear()
+
+    for run in (now, now, now + timedelta(minutes=5)):
+        await alerts.detect(run)
+        await alerts.deliver_due(run)
+
+    (alert,) = await alerts_of(tpa, "QUALITY_DROP")
+    assert alert["ALERT_KEY"] == f"QUALITY_DROP:{unique_code}-worse:MEDICAL_CLAIMS"
+    assert "quality of MEDICAL_CLAIMS fell from 96.0 to 81.0" in alert["SUMMARY"]
+    assert len(mails_to("dq@example.org")) == 1 and mails_to("calm@example.org") == []
+
+
+async def test_the_alerts_page_saves_and_deletes_through_one_url_per_action(admin_client, tpa):
+    page = (await admin_client.get("/operations/alerts")).content.decode()
+    assert 'action="/operations/alerts/expectations"' in page and 'name="day" min="1" max="28"' in page
+    saved = await admin_client.post(
+        "/operations/alerts/expectations", {"tpa": tpa, "file_kind": " DENTAL ", "cadence": "monthly", "day": "3"}
+    )
+    assert saved.status_code == 302 and saved["Location"] == "/operations/alerts"
+    listed = (await admin_client.get(f"/api/ops/expectations?tpa={tpa}")).json()
+    assert [(e["file_kind"], e["cadence"]) for e in listed] == [("DENTAL", "monthly by day 3")]
+    refused = await admin_client.post(
+        "/operations/alerts/expectations", {"tpa": tpa, "file_kind": "X", "cadence": "WEEKLY"}, follow=True
+    )
+    assert "weekday: Use one of Monday" in refused.content.decode()
+    await admin_client.post("/operations/alerts/expectations/delete", {"tpa": tpa, "file_kind": "DENTAL"})
+    assert (await admin_client.get(f"/api/ops/expectations?tpa={tpa}")).json() == []

@@ -4,6 +4,8 @@ connector over HTTP (tests/snowflake_emulator)."""
 import pytest
 
 from tests.test_bronze_support import records, staged, two_sheet_workbook, upload, upload_and_process
+from tests.test_intake_formats import parquet_bytes
+from tests.test_silver_tables import load_bronze
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,3 +68,60 @@ async def test_excel_duplicate_stages_and_raw_data(warehouse_backend, operator_c
     assert single.status_code == 200, single.content
     assert bulk.json()["results"]["success"] == [f"{tpa}/p2.csv"]
     assert await staged("SRC", tpa) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("claims.parquet", parquet_bytes()),
+        ("claims.json", b'[{"claim_id": "C1", "lines": [{"n": 1}]}, {"claim_id": "C2", "paid": 3.5}]'),
+        ("claims.ndjson", b'{"claim_id": "C1", "lines": [{"n": 1}]}\n\n{"claim_id": "C2", "paid": 3.5}\n'),
+    ],
+)
+async def test_documents_load_through_copy_from_the_stage(warehouse_backend, operator_client, tpa, name, content):
+    row = await upload_and_process(operator_client, tpa, name, content)
+
+    assert row["STATUS"] == "SUCCESS", row["ERROR_MESSAGE"]
+    loaded = await records(tpa, name)
+    expected = (
+        [{"claim_id": "C1", "npi": "0012345678", "paid": 12.5}, {"claim_id": "C2", "npi": None, "paid": 3.0}]
+        if name.endswith(".parquet")
+        else [{"claim_id": "C1", "lines": [{"n": 1}]}, {"claim_id": "C2", "paid": 3.5}]
+    )
+    assert [r["RAW_DATA"] for r in loaded] == expected
+    assert [r["FILE_ROW_NUMBER"] for r in loaded] == [1, 2]
+
+
+async def test_llm_mapping_runs_on_cortex_and_needs_snowflake(warehouse_backend, operator_client, tpa):
+    await load_bronze(tpa, [{"Member ID": "M1", "Service Date": "2024-03-01", "Filler": ""}])
+
+    response = await operator_client.post(
+        "/api/silver/mappings/auto-llm",
+        {"source_table": "RAW_DATA_TABLE", "target_table": "MEDICAL_CLAIMS", "tpa": tpa},
+        content_type="application/json",
+    )
+
+    if warehouse_backend == "embedded":
+        assert response.status_code == 503 and response.json()["code"] == "upstream_unavailable"
+        return
+    assert response.status_code == 200, response.content
+    listed = await operator_client.get(f"/api/silver/mappings?tpa={tpa}&target_table=MEDICAL_CLAIMS")
+    proposals = {(m["SOURCE_FIELD"], m["TARGET_COLUMN"], m["MAPPING_METHOD"]) for m in listed.json()}
+    assert proposals == {("Member ID", "MEMBER_ID", "LLM_CORTEX"), ("Service Date", "SERVICE_DATE", "LLM_CORTEX")}
+
+
+async def test_clear_all_empties_stages_tables_and_silver(warehouse_backend, operator_client, admin_client, tpa):
+    await upload_and_process(operator_client, tpa, "claims.csv", b"claim_id\nC1\n")
+    created = await operator_client.post(
+        "/api/silver/tables/create", {"tpa": tpa, "table_name": "MEDICAL_CLAIMS"}, content_type="application/json"
+    )
+    assert created.status_code in (200, 201), created.content
+
+    cleared = await admin_client.post("/api/bronze/clear-all-data", content_type="application/json")
+
+    assert cleared.status_code == 200, cleared.content
+    results = cleared.json()["results"]
+    assert results["errors"] == [] and f"{tpa}_MEDICAL_CLAIMS" in results["silver_tables_dropped"]
+    assert await records(tpa, "claims.csv") == [] and await staged("COMPLETED", tpa) == []
+    tables = (await operator_client.get(f"/api/silver/tables?tpa={tpa}")).json()
+    assert tables == []

@@ -1,6 +1,7 @@
 import pytest
 
 from bronze import cleanup, processing
+from medallion import locks
 from medallion.warehouse import warehouse
 from tests.test_bronze_support import entry, records, staged, upload, upload_and_process
 
@@ -287,7 +288,7 @@ async def test_clear_all_data(operator_client, admin_client, tpa, monkeypatch):
 
 
 async def test_clear_all_data_refuses_a_concurrent_run(admin_client):
-    async with cleanup._clear_all_lock:
+    async with locks.holding(cleanup.CLEAR_ALL_LOCK, "held by the test"):
         response = await admin_client.post("/api/bronze/clear-all-data", content_type="application/json")
 
     assert response.status_code == 409

@@ -241,16 +241,14 @@ async def test_refresh_is_idempotent_and_incremental(tpa: str) -> None:
 
 
 async def test_transformation_filter_rules_change_the_build(tpa: str) -> None:
+    from gold.forms import rule_columns
     from gold.refresh import refresh
     from gold.rules import create_rule, set_rule_active
 
     await load_dataset(tpa)
-    rule = await create_rule(
-        "transformation",
-        {"tpa": tpa, "rule_name": "Only 2026", "rule_logic": "YEAR(SERVICE_DATE) >= 2026",
-         "target_table": "CLAIMS_ANALYTICS"},
-        user="tester",
-    )  # fmt: skip
+    definition = {"tpa": tpa, "rule_name": "Only 2026", "rule_logic": "YEAR(SERVICE_DATE) >= 2026",
+                  "target_table": "CLAIMS_ANALYTICS"}  # fmt: skip
+    rule = await create_rule("transformation", rule_columns("transformation", definition), user="tester")
     await refresh(tpa, full=True)
     claims = await gold_rows("CLAIMS_ANALYTICS", tpa, "CLAIM_YEAR, CLAIM_MONTH, CLAIM_TYPE")
     assert pick(claims, *CLAIMS_KEYS) == EXPECTED_CLAIMS[1:]

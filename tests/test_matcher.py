@@ -20,72 +20,8 @@ _TESTS_DIR = Path(__file__).resolve().parent
 _LABELS = _TESTS_DIR / "data" / "mapping_labels.csv"
 _HOLDOUT_LABELS = _TESTS_DIR / "data" / "mapping_labels_holdout.csv"
 _SHARED_TARGET_SCHEMAS = Path("/work/shared/spec/target_schemas.csv")
-# Copy of the target schema spec (minus nullability/defaults) so these tests run without the shared folder.
-_TARGET_SCHEMA_CSV = """\
-TABLE_NAME,COLUMN_NAME,DATA_TYPE,DESCRIPTION
-MEDICAL_CLAIMS,CLAIM_ID,VARCHAR(100),Unique claim identifier
-MEDICAL_CLAIMS,MEMBER_ID,VARCHAR(100),Member identifier
-MEDICAL_CLAIMS,PROVIDER_ID,VARCHAR(100),Provider identifier
-MEDICAL_CLAIMS,PROVIDER_NAME,VARCHAR(500),Provider name
-MEDICAL_CLAIMS,SERVICE_DATE,DATE,Date of service
-MEDICAL_CLAIMS,DIAGNOSIS_CODE,VARCHAR(50),Primary diagnosis code
-MEDICAL_CLAIMS,PROCEDURE_CODE,VARCHAR(50),Procedure code
-MEDICAL_CLAIMS,BILLED_AMOUNT,"NUMBER(18,2)",Amount billed
-MEDICAL_CLAIMS,ALLOWED_AMOUNT,"NUMBER(18,2)",Amount allowed
-MEDICAL_CLAIMS,PAID_AMOUNT,"NUMBER(18,2)",Amount paid
-MEDICAL_CLAIMS,MEMBER_RESPONSIBILITY,"NUMBER(18,2)",Member cost share
-MEDICAL_CLAIMS,CLAIM_STATUS,VARCHAR(50),Claim status
-MEDICAL_CLAIMS,PROCESSED_DATE,TIMESTAMP_NTZ,Date processed
-MEDICAL_CLAIMS,CREATED_AT,TIMESTAMP_NTZ,Record creation timestamp
-DENTAL_CLAIMS,CLAIM_ID,VARCHAR(100),Unique claim identifier
-DENTAL_CLAIMS,MEMBER_ID,VARCHAR(100),Member identifier
-DENTAL_CLAIMS,DENTIST_ID,VARCHAR(100),Dentist identifier
-DENTAL_CLAIMS,DENTIST_NAME,VARCHAR(500),Dentist name
-DENTAL_CLAIMS,SERVICE_DATE,DATE,Date of service
-DENTAL_CLAIMS,TOOTH_NUMBER,VARCHAR(10),Tooth number
-DENTAL_CLAIMS,PROCEDURE_CODE,VARCHAR(50),Dental procedure code
-DENTAL_CLAIMS,SURFACE,VARCHAR(20),Tooth surface
-DENTAL_CLAIMS,BILLED_AMOUNT,"NUMBER(18,2)",Amount billed
-DENTAL_CLAIMS,ALLOWED_AMOUNT,"NUMBER(18,2)",Amount allowed
-DENTAL_CLAIMS,PAID_AMOUNT,"NUMBER(18,2)",Amount paid
-DENTAL_CLAIMS,MEMBER_RESPONSIBILITY,"NUMBER(18,2)",Member cost share
-DENTAL_CLAIMS,CLAIM_STATUS,VARCHAR(50),Claim status
-DENTAL_CLAIMS,CREATED_AT,TIMESTAMP_NTZ,Record creation timestamp
-PHARMACY_CLAIMS,CLAIM_ID,VARCHAR(100),Unique claim identifier
-PHARMACY_CLAIMS,MEMBER_ID,VARCHAR(100),Member identifier
-PHARMACY_CLAIMS,PHARMACY_ID,VARCHAR(100),Pharmacy identifier
-PHARMACY_CLAIMS,PHARMACY_NAME,VARCHAR(500),Pharmacy name
-PHARMACY_CLAIMS,FILL_DATE,DATE,Prescription fill date
-PHARMACY_CLAIMS,NDC_CODE,VARCHAR(50),National Drug Code
-PHARMACY_CLAIMS,DRUG_NAME,VARCHAR(500),Drug name
-PHARMACY_CLAIMS,QUANTITY,"NUMBER(18,2)",Quantity dispensed
-PHARMACY_CLAIMS,DAYS_SUPPLY,"NUMBER(10,0)",Days supply
-PHARMACY_CLAIMS,PRESCRIBER_ID,VARCHAR(100),Prescriber identifier
-PHARMACY_CLAIMS,BILLED_AMOUNT,"NUMBER(18,2)",Amount billed
-PHARMACY_CLAIMS,ALLOWED_AMOUNT,"NUMBER(18,2)",Amount allowed
-PHARMACY_CLAIMS,PAID_AMOUNT,"NUMBER(18,2)",Amount paid
-PHARMACY_CLAIMS,MEMBER_COPAY,"NUMBER(18,2)",Member copay
-PHARMACY_CLAIMS,CLAIM_STATUS,VARCHAR(50),Claim status
-PHARMACY_CLAIMS,CREATED_AT,TIMESTAMP_NTZ,Record creation timestamp
-MEMBER_ELIGIBILITY,MEMBER_ID,VARCHAR(100),Unique member identifier
-MEMBER_ELIGIBILITY,FIRST_NAME,VARCHAR(200),Member first name
-MEMBER_ELIGIBILITY,LAST_NAME,VARCHAR(200),Member last name
-MEMBER_ELIGIBILITY,DATE_OF_BIRTH,DATE,Date of birth
-MEMBER_ELIGIBILITY,GENDER,VARCHAR(10),Gender
-MEMBER_ELIGIBILITY,ADDRESS_LINE1,VARCHAR(500),Address line 1
-MEMBER_ELIGIBILITY,ADDRESS_LINE2,VARCHAR(500),Address line 2
-MEMBER_ELIGIBILITY,CITY,VARCHAR(200),City
-MEMBER_ELIGIBILITY,STATE,VARCHAR(50),State
-MEMBER_ELIGIBILITY,ZIP_CODE,VARCHAR(20),ZIP code
-MEMBER_ELIGIBILITY,PHONE,VARCHAR(50),Phone number
-MEMBER_ELIGIBILITY,EMAIL,VARCHAR(200),Email address
-MEMBER_ELIGIBILITY,PLAN_ID,VARCHAR(100),Plan identifier
-MEMBER_ELIGIBILITY,PLAN_NAME,VARCHAR(500),Plan name
-MEMBER_ELIGIBILITY,EFFECTIVE_DATE,DATE,Coverage effective date
-MEMBER_ELIGIBILITY,TERMINATION_DATE,DATE,Coverage termination date
-MEMBER_ELIGIBILITY,STATUS,VARCHAR(50),Eligibility status
-MEMBER_ELIGIBILITY,CREATED_AT,TIMESTAMP_NTZ,Record creation timestamp
-"""
+# The target schemas the app seeds (silver/seed), read where they live so these tests run without the shared folder.
+_SEED_TARGET_SCHEMAS = _TESTS_DIR.parent / "silver" / "seed" / "target_schemas.csv"
 _TABLES = ("MEDICAL_CLAIMS", "DENTAL_CLAIMS", "PHARMACY_CLAIMS", "MEMBER_ELIGIBILITY")
 _REQUIRED_ACCURACY = 0.95
 _REASONS_FORMAT = re.compile(r"^name=\d\.\d\d synonym=\d\.\d\d profile=(?:\d\.\d\d|n/a)$")
@@ -133,13 +69,13 @@ def _load_labels(path: Path) -> list[LabelledField]:
 
 @pytest.fixture(scope="module")
 def targets_by_table() -> dict[str, list[TargetColumn]]:
-    return _load_targets(_TARGET_SCHEMA_CSV)
+    return _load_targets(_SEED_TARGET_SCHEMAS.read_text())
 
 
-def test_embedded_target_schema_matches_shared_spec() -> None:
+def test_seeded_target_schema_matches_shared_spec() -> None:
     if not _SHARED_TARGET_SCHEMAS.exists():
         pytest.skip(f"shared spec not present at {_SHARED_TARGET_SCHEMAS}")
-    assert _load_targets(_SHARED_TARGET_SCHEMAS.read_text()) == _load_targets(_TARGET_SCHEMA_CSV)
+    assert _load_targets(_SHARED_TARGET_SCHEMAS.read_text()) == _load_targets(_SEED_TARGET_SCHEMAS.read_text())
 
 
 def _top_choice(field: LabelledField, targets: list[TargetColumn]) -> Suggestion | None:

@@ -184,11 +184,9 @@ async def test_task_page_actions_are_audited(admin_client):
     try:
         page = await admin_client.get("/operations/tasks?layer=GOLD")
         assert name in page.content.decode()
-        response = await admin_client.post("/operations/tasks?layer=GOLD", {"action": "suspend", "task_name": name})
-        assert response.status_code == 302
-        response = await admin_client.post(
-            "/operations/tasks?layer=GOLD", {"action": "schedule", "task_name": name, "schedule": "every day"}
-        )
+        response = await admin_client.post(f"/operations/tasks/{name}/suspend?layer=GOLD")
+        assert response.status_code == 302 and response["Location"] == "/operations/tasks?layer=GOLD"
+        response = await admin_client.post(f"/operations/tasks/{name}/schedule?layer=GOLD", {"schedule": "every day"})
         assert response.status_code == 302
         listed = (await admin_client.get("/api/gold/tasks")).json()
         task = next(t for t in listed if t["name"] == name)
@@ -246,7 +244,8 @@ async def test_clear_data_page_shows_what_will_go(admin_client, unique_code, set
     assert [s["stage"] for s in preview["stages"]] == ["SRC", "PROCESSING", "COMPLETED", "ERROR", "ARCHIVE"]
     assert preview["stages"][0]["files"] >= 1 and preview["stages"][0]["bytes"] >= 4
     script = (Path(settings.BASE_DIR) / "static" / "ops" / "clear_data.js").read_text()
-    assert "/api/bronze/clear-all-data" in script and 'confirm: "DELETE"' in script
+    assert 'data-url="/api/bronze/clear-all-data"' in body
+    assert "form.dataset.url" in script and 'confirm: "DELETE"' in script
 
 
 @pytest.mark.parametrize("page", ["tpas", "tasks", "logs", "audit", "system", "schema", "clear-data"])

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from bronze.layouts import save_layout
+from gold.forms import rule_columns
 from gold.rules import create_rule
 from tests.claims_pipeline_support import claim, claims_file, load_file, map_medical_claims, trailer
 
@@ -51,7 +52,10 @@ async def test_quarantine_a_wrong_trailer_and_gold_filters_are_named_in_the_verd
     await save_layout(tpa, TRAILER_LAYOUT, user="tests")
     await create_rule(
         "transformation",
-        {"tpa": tpa, "rule_name": "no small claims", "target_table": "ALL", "rule_logic": "PAID_AMOUNT >= 20"},
+        rule_columns(
+            "transformation",
+            {"tpa": tpa, "rule_name": "no small claims", "target_table": "ALL", "rule_logic": "PAID_AMOUNT >= 20"},
+        ),
         user="tests",
     )
     content = claims_file(claim("C1", "50.00"), claim("C2", "10.00"), claim("C3", "abc"), trailer=trailer("4", "90.00"))

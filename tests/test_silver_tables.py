@@ -233,7 +233,7 @@ async def test_delete_while_a_run_holds_the_table_is_refused(admin_client, opera
         assert response.status_code == 409 and response.json()["code"] == "operation_in_progress"
         tpa_delete = await admin_client.delete(f"/api/tpas/{tpa}")
         assert tpa_delete.status_code == 409 and tpa_delete.json()["code"] == "operation_in_progress"
-    assert not tables.operation_running(tpa)
+    assert not await tables.operation_running(tpa)
 
 
 async def test_tpa_delete_drops_its_tables_and_mappings(admin_client, operator_client, tpa):

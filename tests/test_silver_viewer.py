@@ -5,6 +5,7 @@ import tracemalloc
 import pytest
 
 from medallion.warehouse import warehouse
+from silver import viewer
 from tests.test_silver_transform_support import COLUMNS, SilverFixture, build_table, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +45,7 @@ async def test_s12_rows_follow_table_column_order_and_json_types(viewer_client, 
     schema = [c["column_name"] for c in COLUMNS]
     metadata = ["_RECORD_ID", "_FILE_NAME", "_FILE_ROW_NUMBER", "_TPA", "_BATCH_ID", "_LOAD_TIMESTAMP", "_LOADED_BY"]
     assert list(body["data"][0]) == schema + metadata
-    assert [row["_RECORD_ID"] for row in body["data"]] == sorted(row["_RECORD_ID"] for row in body["data"])
+    assert [row["_RECORD_ID"] for row in body["data"]] == sorted((r["_RECORD_ID"] for r in body["data"]), reverse=True)
     paid = {row["CLAIM_ID"]: row["PAID_AMOUNT"] for row in (await viewer_client.get(url(claims))).json()["data"]}
     assert paid["C1"] == 5 and isinstance(paid["C1"], int | float) and paid["C3"] is None
 
@@ -89,6 +90,48 @@ async def test_csv_export_neutralises_formulas(viewer_client, claims):
     assert [r["CLAIM_ID"] for r in rows] == ["C1", "C2", "C3", "SEED"]
     assert rows[1]["STATUS"] == "'=1+2" and rows[2]["STATUS"] == "'@SUM(A1)"
     assert rows[2]["PAID_AMOUNT"] == "" and rows[0]["PAID_AMOUNT"] == "5.00"
+
+
+async def generated_table(tpa: str, rows: int) -> SilverFixture:
+    fixture = await build_table(tpa)
+    await warehouse().execute(
+        f'INSERT INTO {fixture.sql} (CLAIM_ID, PAID_AMOUNT, SERVICE_DATE, STATUS, UNITS, "_RECORD_ID", "_FILE_NAME", '
+        '"_FILE_ROW_NUMBER", "_TPA", "_BATCH_ID", "_LOAD_TIMESTAMP", "_LOADED_BY") '
+        "SELECT 'CLAIM-' || SEQ4(), SEQ4() / 100, CURRENT_DATE(), 'PAID', 1, 2 * SEQ4() + 1, 'big.csv', SEQ4(), ?, "
+        f"'B1', CURRENT_TIMESTAMP(), 'tests' FROM TABLE(GENERATOR(ROWCOUNT => {rows}))",
+        (tpa,),
+    )
+    return fixture
+
+
+async def test_pages_cover_every_row_once_newest_first_and_jumps_land_on_their_rows(viewer_client, tpa):
+    fixture = await generated_table(tpa, 230)
+    newest_first = [2 * n + 1 for n in reversed(range(230))]
+    seen = []
+    for offset in range(0, 230, 50):
+        body = (await viewer_client.get(url(fixture, limit=50, offset=offset))).json()
+        assert body["total_count"] == 230
+        seen += [row["_RECORD_ID"] for row in body["data"]]
+    assert seen == newest_first
+    jump = (await viewer_client.get(url(fixture, limit=100, offset=200))).json()["data"]
+    assert [row["_RECORD_ID"] for row in jump] == newest_first[200:]
+    searched = (await viewer_client.get(url(fixture, search="claim-12", limit=50, offset=0))).json()
+    assert searched["total_count"] == 11 and {row["CLAIM_ID"] for row in searched["data"]} == {
+        "CLAIM-12",
+        *(f"CLAIM-12{digit}" for digit in range(10)),
+    }
+    page = await viewer_client.get(f"/silver/data?tpa={tpa}&table={fixture.schema_table}&page=4&size=50")
+    assert page.status_code == 200 and "CLAIM-79<" in page.content.decode()
+
+
+async def test_export_streams_one_chunk_per_batch_of_constant_size(viewer_client, tpa, monkeypatch):
+    fixture = await generated_table(tpa, 250)
+    monkeypatch.setattr(viewer, "EXPORT_BATCH_ROWS", 100)
+    response = await viewer_client.get(url(fixture, "/api/silver/data/export"))
+    chunks = [chunk async for chunk in response.streaming_content]
+    assert [chunk.count(b"\n") for chunk in chunks] == [1, 100, 100, 50]
+    ids = [row["_RECORD_ID"] for row in csv.DictReader(io.StringIO(b"".join(chunks).decode()))]
+    assert sorted(map(int, ids)) == [2 * n + 1 for n in range(250)]
 
 
 @pytest.mark.slow

@@ -123,14 +123,27 @@ async def test_processing_a_file_publishes_each_status_and_the_load(operator_cli
         while not subscriber.queue.empty():
             event = subscriber.queue.get_nowait()
             if event.data.get("file_name") == f"{tpa}/watched.csv":
-                seen.append((event.topic, event.data.get("status"), event.data.get("rows_loaded")))
+                seen.append(
+                    (event.topic, event.data.get("status") or event.data["phase"], event.data.get("rows_loaded"))
+                )
     finally:
         stream.bus.close_stream("watcher", subscriber)
-    assert seen == [("queue", "PENDING", None), ("queue", "PROCESSING", None), ("load", None, None),
-                    ("queue", "SUCCESS", 2)]  # fmt: skip
+    assert seen == [("queue", "PENDING", None), ("queue", "PROCESSING", None), ("load", "LOADING", None),
+                    ("load", "LOADED", None), ("queue", "SUCCESS", 2)]  # fmt: skip
 
 
 @pytest.mark.usefixtures("require_redis")
+async def _relay_subscribed() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS)
+    for _ in range(400):
+        if dict(client.pubsub_numsub(stream.REDIS_CHANNEL)).get(stream.REDIS_CHANNEL.encode()):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the relay never subscribed to the Redis channel")
+
+
 async def test_with_a_redis_cache_events_cross_processes_through_pub_sub() -> None:
     redis_cache = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS}}
     with override_settings(CACHES=redis_cache):
@@ -138,7 +151,7 @@ async def test_with_a_redis_cache_events_cross_processes_through_pub_sub() -> No
         assert subscriber is not None
         try:
             stream.bus.ensure_relay()
-            await asyncio.sleep(0.5)  # the relay subscribes
+            await _relay_subscribed()
             stream.publish("task", task="through-redis")
             event = await asyncio.wait_for(subscriber.queue.get(), 10)
         finally:

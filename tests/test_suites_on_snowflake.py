@@ -10,10 +10,15 @@ from _pytest.fixtures import FixtureFunctionDefinition
 from tests import (
     test_bronze_api,
     test_bronze_processing,
+    test_claim_versions,
     test_gold_api,
+    test_layouts_page,
+    test_lineage,
+    test_load_progress,
     test_ops_admin,
     test_ops_logs,
     test_ops_tasks,
+    test_reconciliation,
     test_silver_mappings,
     test_silver_schemas,
     test_silver_tables,
@@ -48,7 +53,8 @@ SELECTED = {
     test_silver_mappings: ["test_auto_ml_creates_expected_unapproved_suggestions", "test_approve_delete_and_edit"],
     test_silver_transform: [
         "test_transform_maps_casts_and_reports_the_contract_result",
-        "test_incremental_reads_only_records_after_the_watermark",
+        "test_incremental_reads_only_records_no_run_has_read",
+        "test_incremental_takes_records_whose_ids_arrive_out_of_order",
         "test_each_rule_type_rejects_to_quarantine",
         "test_correct_replaces_the_value",
         "test_quarantine_release_after_fix",
@@ -64,6 +70,21 @@ SELECTED = {
     test_ops_logs: ["test_application_log_filters_and_pages_newest_first", "test_error_resolution_workflow"],
     test_ops_tasks: ["test_list_has_the_task_shape", "test_run_now_runs_the_chain_through_the_same_claim"],
     test_ops_admin: ["test_task_page_actions_are_audited"],
+    test_reconciliation: [
+        "test_a_clean_file_with_a_matching_trailer_balances_through_every_layer",
+        "test_quarantine_a_wrong_trailer_and_gold_filters_are_named_in_the_verdict",
+        "test_status_verdicts_pages_and_the_monthly_report",
+    ],
+    test_claim_versions: [
+        "test_a_resubmitted_and_an_adjusted_claim_are_versions_counted_once",
+        "test_a_reversal_nets_the_claim_to_zero_and_a_new_version_replaces_it",
+    ],
+    test_load_progress: ["test_an_excel_load_reports_increasing_rows_ending_at_the_final_count"],
+    test_layouts_page: ["test_layouts_are_added_changed_field_by_field_and_deleted"],
+    test_lineage: [
+        "test_a_silver_row_leads_to_its_bronze_record_and_file_and_back",
+        "test_a_gold_cell_names_the_files_that_fed_it",
+    ],
 }
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("snowflake_warehouse")]

@@ -2,6 +2,7 @@
 access decision that matters leaves an audit row with its request id."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -132,3 +133,57 @@ async def test_stage_listings_show_only_the_scope(tenants, operator_client):
     assert refused.status_code == 404
     page = await scoped.get("/bronze/stages")
     assert other not in page.content.decode()
+
+
+async def test_home_counters_and_files_chart_count_the_scope_only(tenants, operator_client):
+    from bronze.queue import files_per_day
+    from medallion.clock import utc_now
+    from medallion.scope import tpa_scope
+    from ops import overview
+    from tests.test_bad_inputs import upload
+
+    own, other = tenants
+    for code, files in ((own, 1), (other, 2)):
+        for number in range(files):
+            assert (await upload(operator_client, code, f"home{number}.csv", b"a,b\n1,2\n")).status_code == 201
+    with tpa_scope([own]):
+        home = await overview.overview()
+        per_day = await files_per_day(utc_now() - timedelta(days=1))
+    assert [tpa.code for tpa in home.tpas] == [own]
+    assert home.counters["TPAS"] == 1 and home.counters["FILES_TODAY"] == home.counters["IN_QUEUE"] == 1
+    assert sum(int(row["FILES"]) for row in per_day) == 1
+    page = (await (await _scoped("viewer", own)).get("/")).content.decode()
+    assert own in page and other not in page
+
+
+async def test_a_scoped_event_stream_carries_its_tpas_events_and_only_the_topic_of_the_rest():
+    from medallion import stream
+    from tests.test_stream import _next_event
+
+    own, other = (f"EVT{label}{uuid.uuid4().hex[:8].upper()}" for label in ("A", "B"))
+    subscriber = stream.bus.open_stream("scoped-reader", frozenset(stream.TOPICS), frozenset({own}))
+    assert subscriber is not None
+    try:
+        stream.publish("queue", tpa=other, file_name=f"{other}/secret.csv", status="PENDING")
+        stream.publish("queue", tpa=own.lower(), file_name=f"{own}/mine.csv", status="PENDING")
+        stream.publish("refresh", run_id="r1", status="FAILED", error=f"{other} broke", tpas_refreshed=7)
+        delivered = [subscriber.queue.get_nowait() for _ in range(subscriber.queue.qsize())]
+    finally:
+        stream.bus.close_stream("scoped-reader", subscriber)
+    assert [(event.topic, event.data) for event in delivered] == [
+        ("queue", {"tpa": own.lower(), "file_name": f"{own}/mine.csv", "status": "PENDING"}),
+        ("refresh", {}),
+    ]
+    replayed = stream.bus.since(delivered[0].id - 2, frozenset(stream.TOPICS), frozenset({own}))
+    assert [event.data for event in replayed] == [event.data for event in delivered]
+
+    response = await (await _scoped("viewer", own)).get("/api/events?topics=queue")
+    chunks = aiter(response.streaming_content)
+    try:
+        await anext(chunks)
+        stream.publish("queue", tpa=other, file_name=f"{other}/secret.csv", status="PENDING")
+        stream.publish("queue", tpa=own, file_name=f"{own}/mine.csv", status="PENDING")
+        event = await _next_event(chunks, "queue")
+    finally:
+        await chunks.aclose()
+    assert f"{own}/mine.csv" in event and other not in event

@@ -87,3 +87,16 @@ async def test_manage_page(admin_client, tpa):
     response = await admin_client.get("/operations/tpas")
     assert response.status_code == 200
     assert tpa in response.content.decode()
+
+
+async def test_each_page_action_has_its_own_url(admin_client, tpa):
+    assert (await admin_client.get(f"/operations/tpas/{tpa}/deactivate")).status_code == 405
+    response = await admin_client.post(f"/operations/tpas/{tpa}/deactivate")
+    assert response.status_code == 302 and response["Location"] == "/operations/tpas"
+    response = await admin_client.post(f"/operations/tpas/{tpa}/edit", {"tpa_name": "  Renamed  "})
+    row = next(t for t in (await admin_client.get("/api/tpas")).json() if t["TPA_CODE"] == tpa)
+    assert (row["ACTIVE"], row["TPA_NAME"]) == (False, "Renamed")
+    response = await admin_client.post(f"/operations/tpas/{tpa}/delete", {"confirm": "wrong"}, follow=True)
+    assert "Type the TPA code to confirm the deletion." in response.content.decode()
+    page = (await admin_client.get("/operations/tpas")).content.decode()
+    assert f'action="/operations/tpas/{tpa}/activate"' in page and 'maxlength="200"' in page

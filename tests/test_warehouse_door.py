@@ -109,6 +109,7 @@ async def test_executor_is_bounded_by_pool_size(make_warehouse):
 
 async def test_statement_timeout_interrupts_the_query_and_the_connection_stays_usable(make_warehouse):
     wh = make_warehouse(pool_size=1, statement_timeout=0.3)
+    assert await wh.fetch_value("SELECT 1", timeout=30) == 1  # the connection is open, so the timeout meets the query
     started = time.monotonic()
     with pytest.raises(WarehouseTimeout):
         await wh.fetch_value(SLOW_QUERY)
@@ -119,6 +120,7 @@ async def test_statement_timeout_interrupts_the_query_and_the_connection_stays_u
 
 async def test_cancelling_the_caller_cancels_the_query(make_warehouse):
     wh = make_warehouse(pool_size=1)
+    assert await wh.fetch_value("SELECT 1", timeout=30) == 1  # the connection is open, so the cancel meets the query
     task = asyncio.create_task(wh.fetch_value(SLOW_QUERY))
     await asyncio.sleep(0.3)
     started = time.monotonic()
@@ -132,11 +134,78 @@ async def test_cancelling_the_caller_cancels_the_query(make_warehouse):
 
 
 async def test_injected_latency_is_cancelled_too(make_warehouse):
-    wh = make_warehouse(pool_size=1, statement_timeout=0.2, latency_ms=5000)
-    started = time.monotonic()
+    wh = make_warehouse(pool_size=1, statement_timeout=0.2)
+    assert await wh.fetch_value("SELECT 1", timeout=30) == 1  # the connection is open before the latency starts
+    wh.backend.inject_latency = 3600.0
     with pytest.raises(WarehouseTimeout):
         await wh.fetch_value("SELECT 1")
-    assert time.monotonic() - started < 1.5
+    wh.backend.inject_latency = 0.0
+    assert await wh.fetch_value("SELECT 2") == 2
+    assert wh.metrics.connections_opened == 1  # the cancel stopped the wait, so the connection was kept
+
+
+class SlowToConnectBackend(EmbeddedBackend):
+    """Opening a connection waits until the test lets it through (or fails it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connecting = threading.Event()
+        self.let_through = threading.Event()
+        self.fail = False
+        self.statements = 0
+
+    def connect(self):
+        self.connecting.set()
+        assert self.let_through.wait(30)
+        if self.fail:
+            raise WarehouseUnavailable("The warehouse refused the login (test).")
+        return super().connect()
+
+    def execute(self, raw, sql, params):
+        self.statements += 1
+        return super().execute(raw, sql, params)
+
+
+async def wait_until(condition):
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+@pytest.mark.parametrize("connect_fails", [False, True])
+async def test_a_timeout_while_the_first_connect_runs_answers_and_the_late_connection_goes_back(
+    make_warehouse, connect_fails
+):
+    wh = make_warehouse(pool_size=1, statement_timeout=0.2, backend_class=SlowToConnectBackend)
+    wh.backend.fail = connect_fails
+
+    with pytest.raises(WarehouseTimeout):
+        await wh.fetch_value("SELECT 1")
+
+    assert wh.backend.connecting.is_set() and not wh.backend.let_through.is_set()  # answered while connecting
+    assert wh.pool.in_use == 1  # the slot stays with the opening thread until it is done
+    wh.backend.let_through.set()
+    await wait_until(lambda: wh.pool.in_use == 0)
+    assert wh.backend.statements == 0  # the abandoned statement never ran on the late connection
+    assert wh.pool.idle == (0 if connect_fails else 1)
+    wh.backend.fail = False
+    assert await wh.fetch_value("SELECT 1", timeout=30) == 1
+    assert wh.metrics.connections_opened == 1
+
+
+async def test_a_timeout_while_queued_for_a_thread_gives_the_slot_back(make_warehouse):
+    wh = make_warehouse(pool_size=1, statement_timeout=0.2, backend_class=SlowToConnectBackend)
+    wh.executor.submit(wh.backend.let_through.wait)  # the only warehouse thread is busy
+
+    with pytest.raises(WarehouseTimeout):
+        await wh.fetch_value("SELECT 1")
+
+    assert not wh.backend.connecting.is_set()
+    wh.backend.let_through.set()
+    await wait_until(lambda: wh.pool.in_use == 0)
+    assert wh.pool.idle == 0 and wh.backend.statements == 0
 
 
 def test_a_cancel_that_arrives_after_its_statement_does_not_fail_the_next_one(make_warehouse):

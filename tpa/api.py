@@ -1,24 +1,24 @@
 from django.http import HttpRequest, HttpResponse
 
 from medallion.decorators import api
-from medallion.http import boolean, created, json_object
+from medallion.http import created, json_object
 from tpa import services
+from tpa.forms import ListFilterForm, StatusForm, TpaChangesForm, TpaForm
 
 
 @api("viewer")
 async def list_tpas(request: HttpRequest) -> list[dict[str, object]]:
-    return await services.list_tpas(boolean(request.GET, "active"))
+    return await services.list_tpas(ListFilterForm.parse(request.GET)["active"])
 
 
 @api("admin")
 async def create_tpa(request: HttpRequest) -> HttpResponse:
-    body = json_object(request)
-    active = boolean(body, "active", default=True)
+    tpa = TpaForm.parse(json_object(request))
     code = await services.create_tpa(
-        body.get("tpa_code"),
-        body.get("tpa_name"),
-        body.get("tpa_description"),
-        bool(active),
+        tpa["tpa_code"],
+        tpa["tpa_name"],
+        tpa["tpa_description"],
+        tpa["active"] is not False,
         user=request.user.get_username(),
     )
     return created({"message": "TPA created successfully", "tpa_code": code})
@@ -26,7 +26,8 @@ async def create_tpa(request: HttpRequest) -> HttpResponse:
 
 @api("admin")
 async def update_tpa(request: HttpRequest, tpa_code: str) -> dict[str, object]:
-    updated = await services.update_tpa(tpa_code, json_object(request), user=request.user.get_username())
+    changes = TpaChangesForm.parse(json_object(request), partial=True)
+    updated = await services.update_tpa(tpa_code, changes, user=request.user.get_username())  # type: ignore[arg-type]
     return {
         "message": "TPA updated successfully",
         "tpa_code": updated["TPA_CODE"],
@@ -44,8 +45,7 @@ async def delete_tpa(request: HttpRequest, tpa_code: str) -> dict[str, object]:
 
 @api("admin")
 async def set_tpa_status(request: HttpRequest, tpa_code: str) -> dict[str, object]:
-    body = json_object(request)
-    active = boolean(body, "active", required=True)
+    active = StatusForm.parse(json_object(request))["active"]
     updated = await services.update_tpa(tpa_code, {"active": active}, user=request.user.get_username())
     verb = "activated" if active else "deactivated"
     return {"message": f"TPA {verb} successfully", "tpa_code": updated["TPA_CODE"], "active": active}

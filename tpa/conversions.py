@@ -7,7 +7,6 @@ from typing import Any
 from medallion import audit
 from medallion.caching import cached, invalidate
 from medallion.clock import utc_now
-from medallion.errors import validation_error
 from medallion.warehouse import Transaction, warehouse
 from tpa.services import get_tpa
 
@@ -43,19 +42,9 @@ async def every_tpa_conversions() -> dict[str, Conversions]:
     return {code: Conversions(**values) for code, values in (await _stored()).items()}
 
 
-async def set_conversions(tpa: object, changes: dict[str, Any], *, user: str | None) -> Conversions:
+async def set_conversions(tpa: object, updated: Conversions, *, user: str | None) -> Conversions:
     code = (await get_tpa(tpa))["TPA_CODE"]
     current = await conversions_of(code)
-    date_order = str(changes.get("date_order", current.date_order)).strip().upper()
-    if date_order not in DATE_ORDERS:
-        raise validation_error("date_order", f"Use one of {', '.join(DATE_ORDERS)}.")
-    flags = {}
-    for key in ("decimal_comma", "accounting_negatives"):
-        value = changes.get(key, getattr(current, key))
-        if not isinstance(value, bool):
-            raise validation_error(key, "Must be true or false.")
-        flags[key] = value
-    updated = Conversions(date_order, **flags)
     async with warehouse().transaction() as tx:
         await purge_conversions(tx, code)
         await tx.execute(

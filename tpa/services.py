@@ -1,9 +1,9 @@
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from medallion import audit
 from medallion.caching import cached, invalidate, invalidate_every_namespace
-from medallion.errors import ApiError, conflict, not_found, validation_error
+from medallion.errors import ApiError, conflict, not_found
 from medallion.hooks import Hook
 from medallion.scope import visible
 from medallion.warehouse import Transaction, warehouse
@@ -18,11 +18,13 @@ purge_after_commit: Hook[PurgeAfterCommit] = Hook("tpa.purge_after_commit")
 busy_checks: Hook[Callable[[str], Awaitable[bool]]] = Hook("tpa.busy_checks")
 
 
-def canonical_code(value: object, field: str = "tpa_code") -> str:
-    try:
-        return tpa_code(value)
-    except InvalidIdentifier:
-        raise validation_error(field, "Use 1-50 letters, digits or underscores.") from None
+class TpaChanges(TypedDict, total=False):
+    """Validated changes to a TPA (tpa/forms.py); a key left out stays as it is."""
+
+    tpa_code: str
+    tpa_name: str
+    tpa_description: str | None
+    active: bool
 
 
 @cached("tpas", ttl=300)
@@ -54,29 +56,11 @@ async def require_active_tpa(code: object) -> dict[str, Any]:
     return tpa
 
 
-def _checked_name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise validation_error("tpa_name", "This field is required.")
-    if len(value.strip()) > 200:
-        raise validation_error("tpa_name", "Must be at most 200 characters.")
-    return value.strip()
-
-
-def _checked_description(value: object) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise validation_error("tpa_description", "Must be a string.")
-    if len(value) > 500:
-        raise validation_error("tpa_description", "Must be at most 500 characters.")
-    return value.strip()
-
-
 async def create_tpa(
-    code: object, name: object, description: object = None, active: bool = True, *, user: str | None = None
+    code: str, name: str, description: str | None = None, active: bool = True, *, user: str | None = None
 ) -> str:
-    canonical = canonical_code(code)
-    values = (canonical, _checked_name(name), _checked_description(description), bool(active))
+    canonical = tpa_code(code)
+    values = (canonical, name, description or "", active)
     async with warehouse().transaction() as tx:
         if await tx.fetch_one("SELECT 1 AS X FROM BRONZE.TPA_MASTER WHERE TPA_CODE = ?", (canonical,)):
             raise conflict("tpa_exists", f"TPA {canonical} already exists.")
@@ -96,17 +80,15 @@ async def create_tpa(
     return canonical
 
 
-async def update_tpa(code: object, changes: dict[str, Any], *, user: str | None = None) -> dict[str, Any]:
+async def update_tpa(code: object, changes: TpaChanges, *, user: str | None = None) -> dict[str, Any]:
     current = await get_tpa(code)
     canonical = current["TPA_CODE"]
-    if "tpa_code" in changes and str(changes["tpa_code"]).upper() != canonical:
+    if "tpa_code" in changes and changes["tpa_code"].upper() != canonical:
         raise ApiError(422, "tpa_code_immutable", "A TPA code cannot be changed; create a new TPA instead.")
     updated = {
-        "TPA_NAME": _checked_name(changes["tpa_name"]) if "tpa_name" in changes else current["TPA_NAME"],
-        "TPA_DESCRIPTION": _checked_description(changes["tpa_description"])
-        if "tpa_description" in changes
-        else current["TPA_DESCRIPTION"],
-        "ACTIVE": _checked_active(changes["active"]) if "active" in changes else current["ACTIVE"],
+        "TPA_NAME": changes.get("tpa_name", current["TPA_NAME"]),
+        "TPA_DESCRIPTION": changes.get("tpa_description", current["TPA_DESCRIPTION"]) or "",
+        "ACTIVE": changes.get("active", current["ACTIVE"]),
     }
     async with warehouse().transaction() as tx:
         await tx.execute(
@@ -118,12 +100,6 @@ async def update_tpa(code: object, changes: dict[str, Any], *, user: str | None 
         await audit.record(user, "UPDATE", "TPA", canonical, tpa=canonical, before=before, after=updated, within=tx)
     await invalidate("tpas")
     return {**current, **updated}
-
-
-def _checked_active(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise validation_error("active", "Must be true or false.")
-    return value
 
 
 async def delete_tpa(code: object, *, user: str | None = None) -> int:

@@ -1,8 +1,9 @@
 import asyncio
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 from .backends.base import Backend, BackendInfo, DelimitedSource, DocumentSource, Params, Row, StageFile
 from .errors import WarehouseConflict, WarehouseError, WarehouseTimeout, WarehouseUnavailable
 from .pool import ConnectionPool, PooledConnection
+from .sql import Query, insert_into, inserted_id, statement
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,8 +46,40 @@ class WarehouseMetrics:
 
 @dataclass(eq=False)
 class Lease:
+    """A pool slot and its connection. A caller that gives up while the connection is still being opened
+    abandons the lease: the opening thread then hands the slot and the late connection back to the pool."""
+
     connection: PooledConnection | None
     waited: float = 0.0
+    abandoned: bool = False
+    settled: bool = False
+    _settling: threading.Lock = field(default_factory=threading.Lock)
+
+    def abandon_if_connecting(self) -> bool:
+        """True when no connection is there yet (nor will be, after a failed open): the lease is then the
+        opening thread's to give back."""
+        with self._settling:
+            if self.connection is None and not self.settled:
+                self.abandoned = True
+            return self.abandoned
+
+    def begin_opening(self) -> bool:
+        """Drop a connection found unusable before opening another; False when the caller has gone."""
+        with self._settling:
+            self.connection, self.settled = None, False
+            return not self.abandoned
+
+    def settle(self, connection: PooledConnection | None) -> bool:
+        """Attach a newly opened connection (None: opening failed); False when the caller has gone."""
+        with self._settling:
+            if not self.abandoned:
+                self.connection, self.settled = connection, True
+            return not self.abandoned
+
+
+def _retrieve_quietly(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class Queries:
@@ -56,25 +90,30 @@ class Queries:
     async def _run(self, operation: Callable[[Any], T], timeout: float | None = None) -> T:
         raise NotImplementedError
 
-    async def fetch_all(self, sql: str, params: Params = None, *, timeout: float | None = None) -> list[Row]:
-        backend = self.warehouse.backend
-        return (await self._run(lambda raw: backend.execute(raw, sql, params), timeout)).dicts()
+    async def fetch_all(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> list[Row]:
+        backend, (text, values) = self.warehouse.backend, statement(sql, params)
+        return (await self._run(lambda raw: backend.execute(raw, text, values), timeout)).dicts()
 
-    async def fetch_one(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Row | None:
+    async def fetch_one(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> Row | None:
         rows = await self.fetch_all(sql, params, timeout=timeout)
         return rows[0] if rows else None
 
-    async def fetch_value(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Any:
+    async def fetch_value(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> Any:
         row = await self.fetch_one(sql, params, timeout=timeout)
         return next(iter(row.values())) if row else None
 
-    async def execute(self, sql: str, params: Params = None, *, timeout: float | None = None) -> int:
-        backend = self.warehouse.backend
-        return (await self._run(lambda raw: backend.execute(raw, sql, params), timeout)).rowcount
+    async def execute(self, sql: Query, params: Params = None, *, timeout: float | None = None) -> int:
+        backend, (text, values) = self.warehouse.backend, statement(sql, params)
+        return (await self._run(lambda raw: backend.execute(raw, text, values), timeout)).rowcount
 
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]], *, timeout: float | None = None) -> int:
         backend = self.warehouse.backend
         return await self._run(lambda raw: backend.execute_many(raw, sql, rows), timeout)
+
+    async def insert(self, table: str, row: Mapping[str, Any], *, id_column: str) -> int:
+        """One row from a dict of column values (or `Sql` expressions); returns the IDENTITY id it was given."""
+        await self.execute(insert_into(table, row))
+        return int(await self.fetch_value(inserted_id(table, row, id_column)))
 
     async def insert_rows(
         self,
@@ -134,6 +173,14 @@ class Transaction(Queries):
     async def _run(self, operation: Callable[[Any], T], timeout: float | None = None) -> T:
         return await self.warehouse._on_lease(self.lease, operation, timeout)
 
+    async def statement_progress(self) -> float | None:
+        """How far the statement this transaction runs now has got (0..1), asked beside it like a cancel."""
+        connection = self.lease.connection
+        if connection is None:
+            return None
+        ask = self.warehouse.backend.statement_progress
+        return await asyncio.get_running_loop().run_in_executor(self.warehouse.cancel_executor, ask, connection.raw)
+
 
 class Warehouse(Queries):
     """The only door to the warehouse: bounded pool, bounded executor, timeouts, cancellation, metrics."""
@@ -173,6 +220,11 @@ class Warehouse(Queries):
                 self._release(lease)
         raise AssertionError("unreachable")
 
+    async def insert(self, table: str, row: Mapping[str, Any], *, id_column: str) -> int:
+        """On one connection: the id is read back within the inserting transaction."""
+        async with self.transaction() as tx:
+            return await tx.insert(table, row, id_column=id_column)
+
     @contextlib.asynccontextmanager
     async def transaction(self, *, timeout: float | None = None) -> AsyncIterator[Transaction]:
         lease = await self._lease()
@@ -189,11 +241,12 @@ class Warehouse(Queries):
             self._release(lease)
 
     async def stream(
-        self, sql: str, params: Params = None, *, batch_size: int = 5000, timeout: float | None = None
+        self, sql: Query, params: Params = None, *, batch_size: int = 5000, timeout: float | None = None
     ) -> AsyncIterator[list[Row]]:
+        text, values = statement(sql, params)
         lease = await self._lease()
         try:
-            open_batches = lambda raw: self.backend.stream(raw, sql, params, batch_size)  # noqa: E731
+            open_batches = lambda raw: self.backend.stream(raw, text, values, batch_size)  # noqa: E731
             batches = await self._on_lease(lease, open_batches, timeout)
             while True:
                 batch = await self._on_lease(lease, lambda _raw: next(batches, None), timeout)
@@ -217,6 +270,8 @@ class Warehouse(Queries):
         return Lease(connection, time.monotonic() - started)
 
     def _release(self, lease: Lease) -> None:
+        if lease.abandoned:
+            return  # the thread still opening its connection gives the slot back
         connection = lease.connection
         if connection is not None and connection.broken:
             self.executor.submit(self.backend.close, connection.raw)
@@ -255,6 +310,9 @@ class Warehouse(Queries):
     async def _interrupt(self, lease: Lease, future: asyncio.Future[Any]) -> None:
         """The cancel request runs on its own threads (no network call on the event loop); the caller waits a
         bounded time for the statement to stop, and a connection whose statement does not stop is dropped."""
+        if lease.abandon_if_connecting():
+            future.add_done_callback(_retrieve_quietly)
+            return  # nothing runs yet that could be cancelled
         connection = lease.connection
         loop = asyncio.get_running_loop()
         if connection is not None:
@@ -306,9 +364,23 @@ class Warehouse(Queries):
                 self.backend.close(connection.raw)
                 connection = None
         if connection is None:
+            connection = self._open(lease)
+        return connection
+
+    def _open(self, lease: Lease) -> PooledConnection:
+        if not lease.begin_opening():
+            self.pool.release(None)
+            raise WarehouseTimeout("The caller gave up before the warehouse connection was opened.")
+        try:
             connection = PooledConnection(self.backend.connect())
-            self.metrics.connections_opened += 1
-            lease.connection = connection
+        except BaseException:
+            if not lease.settle(None):
+                self.pool.release(None)
+            raise
+        self.metrics.connections_opened += 1
+        if not lease.settle(connection):
+            self.pool.release(connection)  # unused, so as good as any idle connection
+            raise WarehouseTimeout("The caller gave up while the warehouse connection was being opened.")
         return connection
 
     def gauges(self) -> dict[str, int]:
@@ -326,7 +398,7 @@ class Warehouse(Queries):
             self.backend.close(connection.raw)
 
     def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)  # a connection still opening lands in the pool
         self.close_idle_connections()
-        self.executor.shutdown(wait=True, cancel_futures=True)
         self.cancel_executor.shutdown(wait=False, cancel_futures=True)
         self.backend.shutdown()

@@ -13,7 +13,7 @@ async function showVerdicts() {
   const missing = [...new Set(links.map((a) => a.dataset.reconcile))].filter((id) => !knownVerdicts.has(id));
   if (missing.length) {
     try {
-      const verdicts = await apiFetch(`/api/bronze/files/reconciliation?ids=${missing.slice(0, MAX_VERDICTS).join(",")}`);
+      const verdicts = await apiFetch(`${document.getElementById("status-title").dataset.verdicts}?ids=${missing.slice(0, MAX_VERDICTS).join(",")}`);
       for (const [id, found] of Object.entries(verdicts)) { knownVerdicts.set(id, found); }
     } catch (error) { /* the links still open each file's reconciliation */ }
   }

@@ -11,7 +11,12 @@
     const item = watching.get(change.file_name);
     if (!item) { return; }
     const outcome = item.querySelector(".outcome");
-    if (topic === "load") { outcome.textContent = "loading…"; outcome.className = "outcome badge PROCESSING"; return; }
+    if (topic === "load") {
+      const soFar = change.rows ? ` ${change.estimated ? "~" : ""}${change.rows.toLocaleString("en-US")} rows` : "";
+      outcome.textContent = `loading…${soFar}`;
+      outcome.className = "outcome badge PROCESSING";
+      return;
+    }
     outcome.className = `outcome badge ${change.status}`;
     if (change.status === "PENDING" || change.status === "PROCESSING") {
       outcome.textContent = change.status === "PENDING" ? "queued" : "processing…";
@@ -20,7 +25,7 @@
     const rows = change.rows_loaded === null || change.rows_loaded === undefined ? "" : ` · ${change.rows_loaded.toLocaleString("en-US")} rows`;
     outcome.textContent = `${change.status}${rows} `;
     const link = document.createElement("a");
-    link.href = `/bronze/status?tpa=${encodeURIComponent(change.tpa)}${change.status === "FAILED" ? "&status=FAILED" : ""}`;
+    link.href = `${zone.dataset.statusUrl}?tpa=${encodeURIComponent(change.tpa)}${change.status === "FAILED" ? "&status=FAILED" : ""}`;
     link.textContent = change.status === "FAILED" ? "why it failed →" : "status →";
     outcome.after(link);
     item.dataset.result = change.status;
@@ -40,7 +45,7 @@
     return new Promise((resolve) => {
       const form = new FormData(); form.append("tpa", tpa); form.append("file", entry.file);
       const request = new XMLHttpRequest(), bar = entry.item.querySelector(".progress > div"), outcome = entry.item.querySelector(".outcome");
-      request.open("POST", "/api/bronze/upload");
+      request.open("POST", zone.dataset.uploadUrl);
       request.setRequestHeader("X-XSRF-TOKEN", csrfToken());
       request.upload.onprogress = (event) => { if (event.lengthComputable) { bar.style.width = `${100 * event.loaded / event.total}%`; } };
       request.onload = () => {
@@ -69,7 +74,7 @@
     let uploaded = 0;
     for (const entry of batch) { if (await send(entry, tpa)) { uploaded += 1; } }
     if (uploaded && document.getElementById("process-now").checked) {
-      try { const body = await apiFetch("/api/bronze/process", {method: "POST"}); list.insertAdjacentHTML("beforeend", '<li class="muted process-note"></li>'); list.lastChild.textContent = body.message; }
+      try { const body = await apiFetch(zone.dataset.processUrl, {method: "POST"}); list.insertAdjacentHTML("beforeend", '<li class="muted process-note"></li>'); list.lastChild.textContent = body.message; }
       catch (error) { window.alert(error.message); }
     }
   });

@@ -13,10 +13,8 @@ document.addEventListener("submit", async (event) => {
   if (!form) { return; }
   event.preventDefault();
   const status = form.querySelector(".form-status");
-  const id = form.dataset.ruleId;
-  const path = `/api/gold/rules/${form.dataset.kind}` + (id ? `/${id}` : "");
   try {
-    await apiFetch(path, {method: id ? "PUT" : "POST", json: ruleBody(form)});
+    await apiFetch(form.dataset.url, {method: form.dataset.method || "POST", json: ruleBody(form)});
     window.location.reload();
   } catch (error) { status.textContent = error.message; }
 });
@@ -25,7 +23,7 @@ document.addEventListener("change", async (event) => {
   if (!toggle) { return; }
   toggle.disabled = true;
   try {
-    await apiFetch(`/api/gold/rules/${toggle.dataset.toggle}/${toggle.dataset.ruleId}/status`, {method: "PATCH", json: {is_active: toggle.checked}});
+    await apiFetch(toggle.dataset.url, {method: "PATCH", json: {is_active: toggle.checked}});
   } catch (error) { toggle.checked = !toggle.checked; window.alert(error.message); }
   toggle.disabled = false;
 });

@@ -23,7 +23,7 @@ document.addEventListener("DOMContentLoaded", () => {
     result.hidden = false;
     result.textContent = "Clearing…";
     try {
-      const body = await apiFetch("/api/bronze/clear-all-data", {method: "POST", json: {confirm: "DELETE"}});
+      const body = await apiFetch(form.dataset.url, {method: "POST", json: {confirm: "DELETE"}});
       const r = body.results;
       const message = document.createElement("p");
       message.className = r.errors.length ? "error" : "";

@@ -4,17 +4,16 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-bulk]");
     if (!button) { return; }
-    const ids = [...document.querySelectorAll("input.pick:checked")].map((box) => box.value);
-    if (!ids.length) { showMessage("Select at least one mapping.", "error"); return; }
+    const rows = [...document.querySelectorAll("input.pick:checked")].map((box) => box.closest("tr").dataset);
+    if (!rows.length) { showMessage("Select at least one mapping.", "error"); return; }
     const approve = button.dataset.bulk === "approve";
-    if (!window.confirm(`${approve ? "Approve" : "Delete"} ${ids.length} mapping(s)?`)) { return; }
+    if (!window.confirm(`${approve ? "Approve" : "Delete"} ${rows.length} mapping(s)?`)) { return; }
     runAction(async () => {
-      const results = await Promise.allSettled(ids.map((id) => apiFetch(
-        approve ? `/api/silver/mappings/${id}/approve` : `/api/silver/mappings/${id}`,
-        {method: approve ? "POST" : "DELETE"})));
+      const results = await Promise.allSettled(rows.map((row) => apiFetch(
+        approve ? row.approveUrl : row.url, {method: approve ? "POST" : "DELETE"})));
       const failed = results.filter((result) => result.status === "rejected").length;
-      if (failed) { throw new Error(`${failed} of ${ids.length} failed.`); }
-      return {message: `${ids.length} mapping(s) ${approve ? "approved" : "deleted"}.`};
+      if (failed) { throw new Error(`${failed} of ${rows.length} failed.`); }
+      return {message: `${rows.length} mapping(s) ${approve ? "approved" : "deleted"}.`};
     }, true);
   });
 
@@ -46,7 +45,7 @@
     const form = document.getElementById("edit-mapping");
     const row = button.closest("tr");
     form.hidden = false;
-    form.dataset.apiForm = `/api/silver/mappings/${button.dataset.editMapping}`;
+    form.dataset.apiForm = row.dataset.url;
     form.elements.source_field.value = row.dataset.source;
     form.elements.target_column.value = row.dataset.target;
     form.elements.transformation_logic.value = row.dataset.expression || "";
@@ -57,7 +56,7 @@
     const cells = document.querySelectorAll("[data-quality]");
     if (!cells.length) { return; }
     try {
-      for (const row of await apiFetch("/api/silver/quality/summary") || []) {
+      for (const row of await apiFetch(document.getElementById("quality-scores").dataset.url) || []) {
         const cell = document.querySelector(`[data-quality="${row.TPA}_${row.TARGET_TABLE}"]`);
         if (cell && row.QUALITY_SCORE !== null) { cell.textContent = `${row.QUALITY_SCORE.toFixed(1)}%`; }
       }

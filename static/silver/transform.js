@@ -20,7 +20,7 @@
     result.textContent = "";
     document.getElementById("progress").hidden = false;
     try {
-      const body = await apiFetch("/api/silver/transform", {method: "POST", json: {
+      const body = await apiFetch(panel.dataset.url, {method: "POST", json: {
         tpa, target_table: table, source_table: "RAW_DATA_TABLE",
         incremental: document.getElementById("incremental").checked,
         apply_rules: document.getElementById("apply-rules").checked}});

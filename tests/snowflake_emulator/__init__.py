@@ -19,12 +19,18 @@ from tests.e2e_support import BASE_DIR, free_port
 STARTUP_SECONDS = 60.0
 
 
+def _statement_log() -> Path:
+    """The emulator's statement log: kept under STATEMENT_LOG_DIR when set (see shapes.py), else temporary."""
+    if kept := os.environ.get("STATEMENT_LOG_DIR"):
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        return Path(kept) / "wire.jsonl"
+    return Path(tempfile.mkstemp(prefix="snowflake-statements-", suffix=".jsonl")[1])
+
+
 @dataclass
 class Emulator:
     port: int = field(default_factory=free_port)
-    statement_log: Path = field(
-        default_factory=lambda: Path(tempfile.mkstemp(prefix="snowflake-statements-", suffix=".jsonl")[1])
-    )
+    statement_log: Path = field(default_factory=_statement_log)
     process: subprocess.Popen[bytes] | None = None
     migrated: bool = False
 
@@ -70,7 +76,8 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.process.kill()
             self.process = None
-        self.statement_log.unlink(missing_ok=True)
+        if not os.environ.get("STATEMENT_LOG_DIR"):
+            self.statement_log.unlink(missing_ok=True)
         self.statement_log.with_suffix(".log").unlink(missing_ok=True)
 
     def statements(self) -> list[dict[str, Any]]:

@@ -1,7 +1,12 @@
 """Pytest fixtures: one emulator per test session, and a backend-parametrised warehouse."""
 
 import asyncio
-from collections.abc import Iterator
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +41,30 @@ def warehouse_backend(request: pytest.FixtureRequest) -> str:
     if request.param == "snowflake":
         request.getfixturevalue("snowflake_warehouse")
     return request.param
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_statement_log() -> Iterator[None]:
+    """With STATEMENT_LOG_DIR set, the statements the embedded backend runs go to its `embedded.jsonl`."""
+    kept = os.environ.get("STATEMENT_LOG_DIR")
+    if not kept:
+        yield
+        return
+    from medallion.warehouse.backends.embedded import EmbeddedBackend
+
+    log, lock = Path(kept) / "embedded.jsonl", threading.Lock()
+    originals = {name: getattr(EmbeddedBackend, name) for name in ("execute", "execute_many", "stream")}
+
+    def recording(original: Callable[..., Any]) -> Callable[..., Any]:
+        def run(self: EmbeddedBackend, raw: Any, sql: str, *args: Any) -> Any:
+            with lock, log.open("a") as out:
+                out.write(json.dumps({"sql": sql}) + "\n")
+            return original(self, raw, sql, *args)
+
+        return run
+
+    for name, original in originals.items():
+        setattr(EmbeddedBackend, name, recording(original))
+    yield
+    for name, original in originals.items():
+        setattr(EmbeddedBackend, name, original)

@@ -14,12 +14,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import fakesnow.arrow
 import fakesnow.server as fss
 import pyarrow as pa
+import pyarrow.parquet as pq
 import snowflake.connector.errors
 import sqlglot
 from fakesnow.transforms import stage as fake_stage
@@ -36,6 +38,7 @@ CANCEL_ALL = re.compile(r"^\s*SELECT\s+SYSTEM\$CANCEL_ALL_QUERIES\(\s*(\?|\d+)\s
 COPY_WITH_TRANSFORM = re.compile(
     r"\s*COPY\s+INTO\s+(.*?)\s+FROM\s*\(\s*SELECT\s+(.*)\s+FROM\s+(@\S+?)\s*\)\s*(.*)$", re.I | re.S
 )
+CORTEX_COMPLETE = re.compile(r"^\s*SELECT\s+SNOWFLAKE\.CORTEX\.COMPLETE\(\s*\?\s*,\s*\?\s*\)\s+AS\s+(\w+)\s*$", re.I)
 BOUND_ROW_COUNT = re.compile(r"\b(LIMIT|OFFSET)\s+\?", re.I)
 DDL_KEYWORDS = {"CREATE", "ALTER", "DROP", "TRUNCATE", "UNDROP", "GRANT", "REVOKE", "COMMENT"}
 _session_ids = itertools.count(1_000_001)
@@ -291,11 +294,13 @@ def _stand_in(sql: str) -> Any:
     if (
         keyword == "COPY"
         and re.search(r"\bFROM\s*\(\s*SELECT\b", sql, re.I)
-        and re.search(r"TYPE\s*=\s*CSV", sql, re.I)
+        and re.search(r"TYPE\s*=\s*(CSV|JSON|PARQUET)\b", sql, re.I)
     ):
         return _copy_with_transform
     if WAIT_CALL.match(sql):
         return _wait
+    if CORTEX_COMPLETE.match(sql):
+        return _cortex_complete
     return None
 
 
@@ -381,6 +386,41 @@ def _wait(session: Session, sql: str, _body: dict[str, Any]) -> Response:
     assert match is not None
     session.cancelled.wait(float(match.group(1)))
     return _rows([("SYSTEM$WAIT", "text")], [("waited",)])
+
+
+def _cortex_complete(_session: Session, sql: str, body: dict[str, Any]) -> Response:
+    """SNOWFLAKE.CORTEX.COMPLETE(model, prompt) returns the model's completion as one string. The stand-in model
+    is deterministic: it reads the JSON object of source fields and the JSON array of target columns the
+    prompt carries and answers, as models tend to, with a fenced JSON array mapping each source field whose
+    name, in capitals with underscores, is a target column's name."""
+    match = CORTEX_COMPLETE.match(sql)
+    assert match is not None
+    prompt = body["bindings"]["2"]["value"]
+    sources: dict[str, Any] = {}
+    targets: list[Any] = []
+    decoder, position = json.JSONDecoder(), 0
+    while (position := _next_json_start(prompt, position)) >= 0:
+        try:
+            value, position = decoder.raw_decode(prompt, position)
+        except json.JSONDecodeError:
+            position += 1
+            continue
+        if isinstance(value, dict) and not sources:
+            sources = value
+        elif isinstance(value, list) and all(isinstance(item, list) and item for item in value) and not targets:
+            targets = value
+    columns = {str(target[0]) for target in targets}
+    proposals = [
+        {"source_field": field, "target_column": column, "confidence": 0.9, "reasoning": "Same name"}
+        for field in sources
+        if (column := re.sub(r"[^A-Z0-9]+", "_", field.upper()).strip("_")) in columns
+    ]
+    return _rows([(match.group(1).upper(), "text")], [(f"```json\n{json.dumps(proposals)}\n```",)])
+
+
+def _next_json_start(text: str, position: int) -> int:
+    starts = [index for index in (text.find("{", position), text.find("[", position)) if index >= 0]
+    return min(starts, default=-1)
 
 
 # --------------------------------------------------------------------------- COPY with a transformation
@@ -497,35 +537,75 @@ def _unenclosed(text: str, position: int, fmt: CsvFormat) -> tuple[str | None, i
     return (None if joined == "" and fmt.empty_as_null else joined), position
 
 
+def _csv_columns(records: list[list[str | None]], fmt: CsvFormat, width: int, file: str) -> dict[str, list[Any]]:
+    for number, record in enumerate(records, start=fmt.skip_header + 1):
+        if len(record) != width and fmt.column_count_mismatch_is_error:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=(
+                    f"Number of columns in file ({len(record)}) does not match that of the corresponding "
+                    f"table ({width}), use file format option error_on_column_count_mismatch=false to ignore "
+                    f"this error\n  File '{file}', line {number}"
+                ),
+                errno=100080,
+                sqlstate="22000",
+            )
+    columns: dict[str, list[Any]] = {
+        f"C{i}": [r[i - 1] if i <= len(r) else None for r in records] for i in range(1, width + 1)
+    }
+    columns["ROW_NUMBER"] = list(range(fmt.skip_header + 1, fmt.skip_header + 1 + len(records)))
+    return columns
+
+
+def _documents(data: bytes, file_type: str, options: str) -> list[str]:
+    """The records of a semi-structured file, each as the JSON text of its VARIANT `$1`. TYPE = PARQUET: one
+    OBJECT per row, a NULL cell a JSON null under its column name. TYPE = JSON: the documents of the file one
+    after another (whitespace and newlines between them ignored, so NDJSON is one record per line);
+    STRIP_OUTER_ARRAY = TRUE makes each element of a top-level array a record of its own."""
+    if file_type == "PARQUET":
+        return [json.dumps(row, default=str) for row in pq.read_table(pa.BufferReader(data)).to_pylist()]
+    text, decoder, position, documents = data.decode("utf-8"), json.JSONDecoder(), 0, []
+    strip_outer_array = re.search(r"STRIP_OUTER_ARRAY\s*=\s*TRUE", options, re.I) is not None
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            return documents
+        try:
+            document, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"Error parsing JSON: {error.msg}", errno=100069, sqlstate="22000"
+            ) from None
+        elements = document if strip_outer_array and isinstance(document, list) else [document]
+        documents.extend(json.dumps(element) for element in elements)
+
+
 def _copy_with_transform(session: Session, sql: str, _body: dict[str, Any]) -> Response:
     """COPY INTO t (cols) FROM (SELECT <exprs of $n and METADATA$FILE_ROW_NUMBER> FROM @stage/path) FILE_FORMAT
-    = (...): reads the staged CSV file with Snowflake's format semantics, then inserts the SELECT over it."""
+    = (...): reads the staged file with Snowflake's format semantics (CSV fields as text `$1..$n`; a JSON or
+    Parquet record as the VARIANT `$1`), then inserts the SELECT over it. METADATA$FILE_ROW_NUMBER counts the
+    file's lines for CSV (the header included) and its records for JSON and Parquet."""
     head = COPY_WITH_TRANSFORM.match(sql)
     if head is None:
         raise snowflake.connector.errors.ProgrammingError(msg="Unsupported COPY transformation", errno=1003)
     target, selected, location, options = head.groups()
     name, root, files = _stage_files(session, f"'{location}'")
-    fmt = _format_options(options)
+    file_type_match = re.search(r"TYPE\s*=\s*(\w+)", options, re.I)
+    file_type = file_type_match.group(1).upper() if file_type_match else "CSV"
     results = []
     connection = session.connection
+    view = f"_EMULATOR_COPY_{os.getpid()}_{threading.get_ident()}"
     for file in files:
-        records = _parse_csv(file.read_bytes(), fmt)
-        width = max((int(n) for n in re.findall(r"\$(\d+)", selected)), default=0)
-        for number, record in enumerate(records, start=fmt.skip_header + 1):
-            if len(record) != width and fmt.column_count_mismatch_is_error:
-                raise snowflake.connector.errors.ProgrammingError(
-                    msg=(
-                        f"Number of columns in file ({len(record)}) does not match that of the corresponding "
-                        f"table ({width}), use file format option error_on_column_count_mismatch=false to ignore "
-                        f"this error\n  File '{_listed_name(name, root, file)}', line {number}"
-                    ),
-                    errno=100080,
-                    sqlstate="22000",
-                )
-        columns = {f"C{i}": [r[i - 1] if i <= len(r) else None for r in records] for i in range(1, width + 1)}
-        columns["ROW_NUMBER"] = list(range(fmt.skip_header + 1, fmt.skip_header + 1 + len(records)))
-        view = f"_EMULATOR_COPY_{os.getpid()}_{threading.get_ident()}"
-        rewritten = re.sub(r"\$(\d+)", rf"{view}.C\1", selected)
+        if file_type == "CSV":
+            fmt = _format_options(options)
+            width = max((int(n) for n in re.findall(r"\$(\d+)", selected)), default=0)
+            records: list[Any] = _parse_csv(file.read_bytes(), fmt)
+            columns = _csv_columns(records, fmt, width, _listed_name(name, root, file))
+            rewritten = re.sub(r"\$(\d+)", rf"{view}.C\1", selected)
+        else:
+            records = _documents(file.read_bytes(), file_type, options)
+            columns = {"C1": records, "ROW_NUMBER": list(range(1, len(records) + 1))}
+            rewritten = re.sub(r"\$1\b", f"PARSE_JSON({view}.C1)", selected)
         rewritten = re.sub(r"METADATA\$FILE_ROW_NUMBER", f"{view}.ROW_NUMBER", rewritten, flags=re.I)
         duck = connection._duck_conn
         types = {k: pa.int64() if k == "ROW_NUMBER" else pa.string() for k in columns}
@@ -577,6 +657,20 @@ def _timestamps_keeping_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 fakesnow.arrow.timestamp_to_sf_struct = _timestamps_keeping_nulls
+_binding_value = fss.from_binding
+WHOLE_NUMBER = re.compile(r"-?\d+")
+
+
+def _fixed_with_a_fraction(binding: dict[str, Any]) -> Any:
+    """A fakesnow gap: the connector binds a Decimal as FIXED with its fraction ('75.50'), which Snowflake takes;
+    fakesnow reads every FIXED binding as an int and fails the request."""
+    value = binding["value"]
+    if binding["type"] == "FIXED" and isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value):
+        return Decimal(value)
+    return _binding_value(binding)
+
+
+fss.from_binding = _fixed_with_a_fraction
 
 
 async def list_logins(_request: Request) -> Response:

@@ -3,7 +3,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 Params = Sequence[Any] | None
 Row = dict[str, Any]
@@ -35,6 +35,16 @@ class DelimitedSource:
     delimiter: str
     encoding: str
     constants: dict[str, Any] = field(default_factory=dict)
+    search_column: str | None = None
+    """Filled with the lowercased values of `search_headers`, joined by SEARCH_SEPARATOR (text search reads it)."""
+    SEARCH_SEPARATOR: ClassVar[str] = " | "
+    search_headers: tuple[str, ...] = ()
+
+    def search_indexes(self) -> list[int]:
+        """Positions (from 0) of the searched headers, when a search column is asked for."""
+        if self.search_column is None:
+            return []
+        return [index for index, header in enumerate(self.headers) if header in self.search_headers]
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,11 @@ class Backend(ABC):
     @abstractmethod
     def cancel(self, raw: Any) -> None:
         """Called from another thread while `raw` runs a statement."""
+
+    def statement_progress(self, raw: Any) -> float | None:
+        """Called from another thread while `raw` runs a statement: the share of its input read so far, or None
+        when the warehouse does not tell (a Snowflake COPY reports its rows only when it ends)."""
+        return None
 
     @abstractmethod
     def info(self) -> BackendInfo: ...

@@ -140,7 +140,7 @@ class EmbeddedBackend(Backend):
 
     def __init__(
         self, directory: Path, database: str, stage_dir: Path, inject_latency_ms: float = 0.0,
-        memory_limit: str = "1GB", threads: int = 2,
+        memory_limit: str = "512MB", threads: int = 2,
     ) -> None:  # fmt: skip
         self.directory = directory
         self.memory_limit, self.threads = memory_limit, threads
@@ -173,6 +173,9 @@ class EmbeddedBackend(Backend):
         self._search_app_schemas(connection)
         connection.duck.execute(f"SET memory_limit = '{self.memory_limit}'")  # checked by settings
         connection.duck.execute(f"SET threads = {int(self.threads)}")
+        # Counted, never printed: a long load reads its progress from here (statement_progress).
+        connection.duck.execute("SET enable_progress_bar = true")
+        connection.duck.execute("SET enable_progress_bar_print = false")
         return connection
 
     def _search_app_schemas(self, connection: EmbeddedConnection) -> None:
@@ -290,6 +293,10 @@ class EmbeddedBackend(Backend):
         raw.interrupted.set()
         raw.duck.interrupt()
 
+    def statement_progress(self, raw: EmbeddedConnection) -> float | None:
+        percent = raw.duck.query_progress()
+        return min(percent, 100.0) / 100 if percent >= 0 else None
+
     def info(self) -> BackendInfo:
         return BackendInfo(kind=self.kind, version=f"DuckDB {duckdb.__version__} (embedded)", database=self.database)
 
@@ -371,9 +378,13 @@ class EmbeddedBackend(Backend):
         column_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in column_names) + "}"
         record = "json_object(" + ", ".join(f"?, {c}" for c in column_names) + ")"
         constants = list(source.constants)
-        target_columns = [json_column, row_number_column, *constants]
+        searched = source.search_indexes()
+        search = [source.search_column] if searched and source.search_column else []
+        target_columns = [json_column, row_number_column, *constants, *search]
         placeholders = ", ".join("?" for _ in constants)
         select_constants = f", {placeholders}" if constants else ""
+        if search:
+            select_constants += ", lower(concat_ws(?, " + ", ".join(column_names[i] for i in searched) + "))"
         encoding = "latin-1" if source.encoding == "latin-1" else "utf-8"
         sql = (
             f"INSERT INTO {self._qualified(table)} ({', '.join(target_columns)}) "
@@ -382,7 +393,12 @@ class EmbeddedBackend(Backend):
             f"{column_types}, encoding = ?, strict_mode = true, null_padding = false, "
             "ignore_errors = false, auto_detect = false, parallel = false)"
         )
-        params: list[Any] = [*source.headers, *source.constants.values(), str(file_path), source.delimiter, encoding]
+        params: list[Any] = [
+            *source.headers,
+            *source.constants.values(),
+            *([source.SEARCH_SEPARATOR] if search else []),
+        ]
+        params += [str(file_path), source.delimiter, encoding]
         self._simulate_remote_latency(raw)
         result = raw.duck.execute(sql, params).fetchall()
         return int(result[0][0]) if result else 0

@@ -274,7 +274,14 @@ class SnowflakeBackend(Backend):
             + ")"
         )
         constants = "".join(f", {_literal(value)}" for value in source.constants.values())
-        target_columns = ", ".join([json_column, row_number_column, *source.constants])
+        searched = source.search_indexes()
+        search = [source.search_column] if searched and source.search_column else []
+        if search:
+            # || NVL LOWER: functions COPY transformations accept (CONCAT_WS is not among them)
+            separator = f" || {string_literal(source.SEARCH_SEPARATOR)} || "
+            values = separator.join(f"NVL(${index + 1}, '')" for index in searched)
+            constants += f", LOWER({values})"
+        target_columns = ", ".join([json_column, row_number_column, *source.constants, *search])
         delimiter = string_literal(source.delimiter)
         encoding = "ISO-8859-1" if source.encoding == "latin-1" else "UTF8"
         # Byte-faithful: Snowflake's defaults would turn \\N into NULL and drop unquoted backslashes.
