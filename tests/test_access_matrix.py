@@ -285,7 +285,12 @@ SCOPED_PAGES = (
     "/silver/mappings/export.csv", "/silver/mappings/import", "/silver/mappings/prompt-template", "/silver/quarantine",
     "/silver/flags", "/silver/lineage/{record_id}", "/gold/analytics/{table_name}/export.csv",
     "/bronze/files/{queue_id}/reconciliation", "/gold/reconciliation", "/gold/reconciliation/export.csv",
-    "/gold/lineage",
+    "/gold/lineage", "/bronze/layouts", "/operations/alerts/expectations", "/operations/alerts/expectations/delete",
+    "/operations/alerts/subscriptions", "/operations/alerts/subscriptions/{subscription_id}/delete",
+    *(f"/operations/tasks/{{task_name}}/{action}" for action in ("resume", "run", "schedule", "suspend")),
+    "/operations/tpas/add",
+    *(f"/operations/tpas/{{tpa_code}}/{action}" for action in ("activate", "conversions", "deactivate", "delete")),
+    "/operations/tpas/{tpa_code}/edit",
 )  # fmt: skip
 EXEMPT_ROUTES = {
     "/accounts/": "sign-in and sign-out show no TPA data (tests/test_login_throttle.py)",
@@ -368,7 +373,7 @@ async def _tenant(label: str) -> Tenant:
     """A TPA with a loaded file, a Bronze record, a mapping, a rule, a transform batch and an expected file."""
     from medallion.clock import utc_now
     from medallion.warehouse import warehouse
-    from ops.cadence import save_expectation
+    from ops.cadence import Expectation, cadence_of, save_expectation
     from silver.mappings import create_mapping
     from silver.rules import create_rule
     from tests.test_silver_tables import load_bronze
@@ -394,7 +399,8 @@ async def _tenant(label: str) -> Tenant:
     mapping_id = await create_mapping({**mapping, "target_column": "CLAIM_ID"}, user="scope-test")
     rule = {"tpa": code, "table_name": "MEDICAL_CLAIMS", "rule_name": "HAS_ID", "rule_type": "NOT_NULL"}
     rule_id = (await create_rule({**rule, "target_column": "CLAIM_ID"}, user="scope-test"))["RULE_ID"]
-    await save_expectation(code, {"file_kind": "MEDICAL", "cadence": "MONTHLY", "day": 1}, user="scope-test")
+    monthly = cadence_of("MONTHLY", day=1, weekday=None, cron=None)
+    await save_expectation(Expectation(code, "MEDICAL", "*", monthly), user="scope-test")
     ids = {"queue_id": queue_id, "record_id": record_id, "mapping_id": mapping_id, "rule_id": rule_id}
     return Tenant(code, {**{name: str(value) for name, value in ids.items()}, "batch_id": batch_id})
 
