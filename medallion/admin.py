@@ -16,6 +16,16 @@ from medallion.models import ApiToken, CacheNamespace, TpaScope, hash_token, new
 from medallion.tokens import forget_resolved_tokens
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
+staff_permission = admin.site.has_permission
+
+
+def unscoped_staff_only(request: HttpRequest) -> bool:
+    """The Django admin lists every TPA's scopes, users and tokens, and a TPA-scoped user acts at most as an
+    operator: only unscoped staff get in."""
+    return staff_permission(request) and not TpaScope.objects.filter(user_id=request.user.pk).exists()
+
+
+admin.site.has_permission = unscoped_staff_only
 
 
 def _audit(request: HttpRequest, action: str, entity_type: str, entity: object, **values: Any) -> None:

@@ -42,6 +42,9 @@ class RequestThread(ThreadPoolExecutor):
     def __init__(self) -> None:
         self.ident: int | None = None
         super().__init__(max_workers=1, thread_name_prefix="request", initializer=self._record_ident)
+        # The thread starts now, while the pool grows with the peak concurrency, not in some later request
+        # that first needs it (most requests never do).
+        ThreadPoolExecutor.submit(self, lambda: None)
 
     def _record_ident(self) -> None:
         self.ident = threading.get_ident()

@@ -187,3 +187,13 @@ async def test_a_scoped_event_stream_carries_its_tpas_events_and_only_the_topic_
     finally:
         await chunks.aclose()
     assert f"{own}/mine.csv" in event and other not in event
+
+
+async def test_a_scoped_admin_does_not_get_into_the_django_admin(tenants, admin_client):
+    own, _ = tenants
+    scoped = await _scoped("admin", own)
+    for client in (admin_client, scoped):
+        await sync_to_async(grant_role)(client.user, "admin")
+    assert (await admin_client.get("/django-admin/medallion/tpascope/")).status_code == 200
+    refused = await scoped.get("/django-admin/medallion/tpascope/")
+    assert refused.status_code == 302 and "/django-admin/login/" in refused["Location"]
