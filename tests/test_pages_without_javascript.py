@@ -64,11 +64,11 @@ async def test_tasks_are_changed_and_shown_by_plain_form_posts(admin_client: Any
     tasks_page = reverse("ops-tasks")
     name = next(task["name"] for task in await tasks.list_tasks("BRONZE") if task["state"] == "started")
     try:
-        response = await admin_client.post(tasks_page, {"action": "suspend", "task_name": name})
+        response = await admin_client.post(reverse("ops-task-suspend", args=[name]))
         assert response.status_code == 302
         row = re.search(rf"<code>{name}</code>.*?</tr>", await page(admin_client, tasks_page), re.S)
         assert row is not None and 'class="badge suspended"' in row.group(0)
     finally:
-        await admin_client.post(tasks_page, {"action": "resume", "task_name": name})
+        await admin_client.post(reverse("ops-task-resume", args=[name]))
     row = re.search(rf"<code>{name}</code>.*?</tr>", await page(admin_client, tasks_page), re.S)
     assert row is not None and 'class="badge started"' in row.group(0)
